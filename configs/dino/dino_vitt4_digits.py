@@ -1,0 +1,36 @@
+# DINO baseline on the embedded digits: a small ViT (patch 4 on 32 px images),
+# trained on the CPU in minutes. The quickstart's HSSL config inherits this.
+_base_ = [
+    '../_base_/models/dino_vits16.py',
+    '../_base_/datasets/digits_dino.py',
+    '../_base_/schedules/dino_100e.py',
+    '../_base_/default_runtime.py',
+]
+out_channels = 1024
+model = dict(
+    data_preprocessor=dict(mean=[0.0, 0.0, 0.0], std=[255.0, 255.0, 255.0]),
+    network=dict(
+        backbone=dict(
+            arch=dict(embed_dims=128, num_layers=4, num_heads=4, feedforward_channels=512),
+            img_size=32, patch_size=4, drop_path_rate=0.0),
+        projector=dict(out_channels=out_channels, hidden_channels=512, bottleneck_channels=128)),
+    loss=dict(out_channels=out_channels))
+
+max_epochs = 10
+base_lr = 1e-3
+optim_wrapper = dict(optimizer=dict(lr=base_lr))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=1, end=max_epochs,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingParamScheduler', param_name='weight_decay', eta_min_ratio=10.0,
+         by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True),
+]
+train_cfg = dict(max_epochs=max_epochs)
+custom_hooks = [
+    dict(type='EMATeacherHook', momentum=0.99, end_momentum=1.0),
+    dict(type='TeacherTempHook', warmup_temp=0.04, temp=0.04, warmup_epochs=0),
+    dict(type='FreezeLastLayerHook', epochs=1),
+]
+default_hooks = dict(logger=dict(interval=5), checkpoint=dict(interval=5, max_keep_ckpts=2))

@@ -1,0 +1,53 @@
+"""Build a model from a config, load weights, extract backbone features."""
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import default_collate
+from mmengine.registry import DefaultScope
+from mmengine.runner.checkpoint import _load_checkpoint
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from hssl.engine.runner import describe_mismatch
+from hssl.registry import DATASETS, MODELS
+
+
+def build_model(cfg: Config, checkpoint: Optional[str] = None, device: str = 'cpu', seed: int = 0):
+    """The config's model with ``checkpoint``'s weights (strict), or freshly
+    initialised (seeded) when ``checkpoint`` is None. In eval mode."""
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'hssl')):
+        model = MODELS.build(cfg.model)
+    if checkpoint is None:
+        torch.manual_seed(seed)
+        model.init_weights()
+    else:
+        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+        state_dict = ckpt.get('state_dict', ckpt)
+        problem = describe_mismatch(model, state_dict, checkpoint)
+        if problem:
+            raise RuntimeError(problem)
+        model.load_state_dict(state_dict)
+    return model.to(device).eval()
+
+
+def build_loader(dataset_cfg: dict, batch_size: int = 128, num_workers: int = 2,
+                 default_scope: str = 'hssl') -> DataLoader:
+    with DefaultScope.overwrite_default_scope(default_scope):
+        dataset = DATASETS.build(dataset_cfg)
+    return DataLoader(dataset, batch_size=batch_size, num_workers=num_workers,
+                      shuffle=False, collate_fn=default_collate)
+
+
+@torch.no_grad()
+def extract_features(model, loader: DataLoader, use_teacher: bool = True,
+                     desc: str = 'features') -> Tuple[torch.Tensor, np.ndarray]:
+    """Backbone cls features of every sample (teacher by default) and labels."""
+    feats, labels = [], []
+    for data in tqdm(loader, desc=desc, leave=False):
+        data = model.data_preprocessor(data, False)
+        inputs = data['inputs']
+        feats.append(model.extract_feat(inputs, use_teacher=use_teacher).float().cpu())
+        labels.extend(int(s.gt_label) for s in data['data_samples'])
+    return torch.cat(feats), np.asarray(labels)

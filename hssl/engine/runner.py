@@ -1,0 +1,84 @@
+"""mmengine's Runner with strict, explained checkpoint loading.
+
+It also runs distributed on CPU-only machines (gloo through torchrun), which
+mmengine 0.10 cannot: its ``init_dist`` and DDP wrapping assume CUDA.
+
+mmengine loads a checkpoint non-strictly: a checkpoint of another model
+"resumes" with a warning and random weights. hssl refuses it before any
+training happens, with an error that names the mismatching keys and shapes.
+"""
+import datetime
+
+import torch
+from mmengine.device import get_device
+from mmengine.model import MMDistributedDataParallel, is_model_wrapper
+from torch import distributed as dist
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+
+from hssl.registry import RUNNERS
+
+
+def describe_mismatch(model, state_dict, filename: str, limit: int = 5) -> str:
+    """An empty string when ``state_dict`` fits ``model``, else what differs."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in expected]
+    shapes = [f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model {tuple(v.shape)}'
+              for k, v in expected.items()
+              if k in state_dict and hasattr(state_dict[k], 'shape') and state_dict[k].shape != v.shape]
+    if not (missing or unexpected or shapes):
+        return ''
+
+    def some(keys):
+        more = f' ... and {len(keys) - limit} more' if len(keys) > limit else ''
+        return ', '.join(keys[:limit]) + more
+
+    lines = [f'checkpoint "{filename}" does not match the model {type(model).__name__}:']
+    if missing:
+        lines.append(f'  {len(missing)} keys of the model are missing from it: {some(missing)}')
+    if unexpected:
+        lines.append(f'  {len(unexpected)} keys in it are not in the model: {some(unexpected)}')
+    if shapes:
+        lines.append(f'  {len(shapes)} shapes differ: {some(shapes)}')
+    lines.append('Was it written by another config? Check the config, or pass '
+                 '--cfg-options to match the model it was trained with.')
+    return '\n'.join(lines)
+
+
+@RUNNERS.register_module()
+class HSSLRunner(Runner):
+
+    def load_checkpoint(self, filename, map_location='cpu', strict=True,
+                        revise_keys=[(r'^module.', '')]):
+        checkpoint = _load_checkpoint(filename, map_location=map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        state_dict = checkpoint.get('state_dict', checkpoint)
+        if strict:
+            problem = describe_mismatch(model, state_dict, filename)
+            if problem:
+                raise RuntimeError(problem)
+        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict, revise_keys=revise_keys)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    def setup_env(self, env_cfg):
+        # mmengine's init_dist calls torch.cuda.set_device: without CUDA, start
+        # a gloo process group ourselves (torchrun's env:// variables).
+        if self.distributed and not dist.is_initialized() and not torch.cuda.is_available():
+            if self.launcher != 'pytorch':
+                raise RuntimeError(f'launcher "{self.launcher}" needs CUDA; on CPU use torchrun '
+                                   '(tools/dist_train.sh, launcher "pytorch")')
+            timeout = env_cfg.get('dist_cfg', {}).get('timeout', 1800)
+            dist.init_process_group(backend='gloo', timeout=datetime.timedelta(seconds=timeout))
+        super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg, model):
+        # mmengine always passes device_ids=[LOCAL_RANK], which DDP rejects for a CPU module.
+        if self.distributed and get_device() == 'cpu' and model_wrapper_cfg is None:
+            return MMDistributedDataParallel(
+                module=model.to('cpu'), device_ids=None, broadcast_buffers=False,
+                find_unused_parameters=self.cfg.get('find_unused_parameters', False))
+        return super().wrap_model(model_wrapper_cfg, model)

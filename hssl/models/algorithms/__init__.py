@@ -1,0 +1,4 @@
+from .base import SelfSupervisedAlgorithm
+from .dino import DINO
+
+__all__ = ['SelfSupervisedAlgorithm', 'DINO']

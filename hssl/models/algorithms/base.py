@@ -1,0 +1,72 @@
+"""Base class of hssl's self-supervised algorithms.
+
+An algorithm holds a student :class:`HeterogeneousNetwork` and, for
+teacher-student methods, an EMA copy of it (``self.teacher``, an mmengine
+``ExponentialMovingAverage``: a submodule, so it is saved in checkpoints).
+The teacher's momentum follows :class:`~hssl.engine.hooks.EMATeacherHook`.
+Subclasses implement :meth:`loss` only.
+"""
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.model import BaseModel, ExponentialMovingAverage
+from torch import Tensor
+
+from hssl.registry import MODELS
+
+
+class SelfSupervisedAlgorithm(BaseModel):
+    """Args:
+        network: config of the student :class:`HeterogeneousNetwork`.
+        with_teacher: keep an EMA teacher of the student.
+        teacher_eval: keep the teacher in eval mode (no drop path, as DINO's
+            teacher, which is built without it).
+        data_preprocessor: e.g. mmpretrain's ``SelfSupDataPreprocessor``.
+    """
+    with_teacher = True
+    teacher_eval = True
+
+    def __init__(self, network: dict, data_preprocessor: Optional[dict] = None, init_cfg=None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.student = MODELS.build(network)
+        if self.with_teacher:
+            # momentum is set every step by EMATeacherHook (mmengine's convention:
+            # the weight of the new value, i.e. 1 - the teacher momentum).
+            self.teacher = ExponentialMovingAverage(self.student, momentum=0.004)
+            # mmengine copies the source on the first update (steps == 0); the
+            # teacher already is that copy, so every update is an EMA step.
+            self.teacher.steps.fill_(1)
+
+    def init_weights(self):
+        super().init_weights()
+        if self.with_teacher:  # the teacher starts as a copy of the initialised student
+            self.teacher.module.load_state_dict(self.student.state_dict())
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.with_teacher and self.teacher_eval:
+            self.teacher.eval()
+        return self
+
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'tensor':
+            return self.extract_feat(inputs)
+        raise RuntimeError(f'{type(self).__name__}: invalid mode "{mode}"; use "loss" or "tensor"')
+
+    @property
+    def inference_network(self):
+        """The network whose backbone is kept: the teacher where there is one."""
+        return self.teacher.module if self.with_teacher else self.student
+
+    @torch.no_grad()
+    def extract_feat(self, inputs, use_teacher: bool = True) -> Tensor:
+        """Backbone cls features (the k-NN features of DINO / iBOT)."""
+        if isinstance(inputs, (list, tuple)):
+            inputs = inputs[0]
+        network = self.inference_network if use_teacher else self.student
+        return network.backbone(inputs).cls
+
+    def loss(self, inputs: List[Tensor], data_samples) -> Dict[str, Tensor]:
+        raise NotImplementedError

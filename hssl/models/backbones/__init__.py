@@ -1,0 +1,3 @@
+from .vit import ARCHS, BackboneOutput, ViT
+
+__all__ = ['ARCHS', 'BackboneOutput', 'ViT']

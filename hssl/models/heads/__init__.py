@@ -1,0 +1,3 @@
+from .dino_head import DINOProjectionHead
+
+__all__ = ['DINOProjectionHead']

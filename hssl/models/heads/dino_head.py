@@ -1,0 +1,60 @@
+"""DINO / iBOT projection head.
+
+3-layer MLP (GELU) -> bottleneck -> L2 normalisation -> weight-normalised
+linear layer without bias (DINO, Caron et al. 2021). With ``norm_last_layer``
+the weight-norm gain g is fixed to 1, so only the direction is learnt.
+"""
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+from torch.nn import functional as F
+from torch.nn.utils.parametrizations import weight_norm
+
+from hssl.registry import MODELS
+
+
+@MODELS.register_module()
+class DINOProjectionHead(BaseModule):
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int = 65536,
+                 hidden_channels: int = 2048,
+                 bottleneck_channels: int = 256,
+                 num_layers: int = 3,
+                 norm_last_layer: bool = True,
+                 use_bn: bool = False,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        if num_layers < 1:
+            raise ValueError(f'DINOProjectionHead: num_layers must be >= 1, got {num_layers}')
+        dims = [in_channels] + [hidden_channels] * (num_layers - 1) + [bottleneck_channels]
+        layers = []
+        for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
+            layers.append(nn.Linear(d_in, d_out))
+            if i < num_layers - 1:
+                if use_bn:
+                    layers.append(nn.BatchNorm1d(d_out))
+                layers.append(nn.GELU())
+        self.mlp = nn.Sequential(*layers)
+        self.last_layer = weight_norm(nn.Linear(bottleneck_channels, out_channels, bias=False))
+        self.norm_last_layer = norm_last_layer
+        self.out_channels = out_channels
+        self._reset_gain()
+
+    def _reset_gain(self):
+        gain = self.last_layer.parametrizations.weight.original0
+        gain.data.fill_(1.0)
+        gain.requires_grad = not self.norm_last_layer
+
+    def init_weights(self):
+        super().init_weights()
+        if self.init_cfg is None:
+            for m in self.mlp.modules():
+                if isinstance(m, nn.Linear):
+                    nn.init.trunc_normal_(m.weight, std=0.02)
+                    nn.init.zeros_(m.bias)
+        self._reset_gain()
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = F.normalize(self.mlp(x), dim=-1, p=2)
+        return self.last_layer(x)

@@ -1,0 +1,133 @@
+"""HSSL as one mechanism: Eq. 1 pairs, the baseline unchanged, Eq. 6-7."""
+import pytest
+import torch
+from conftest import tiny_dino
+
+from hssl.registry import MODELS
+
+CONVNEXT = dict(type='ConvNeXtHead', depth=2)
+
+
+def views(batch=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return ([torch.randn(batch, 3, 32, 32, generator=g) for _ in range(2)]
+            + [torch.randn(batch, 3, 16, 16, generator=g) for _ in range(3)])
+
+
+def build(cfg, seed=0):
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def test_baseline_has_no_auxiliary_part():
+    model = build(tiny_dino())
+    assert model.student.pairs == [('base', ('base',), 1.0)]
+    keys = {k.split('.')[0] for k in model.student.state_dict()}
+    assert keys == {'backbone', 'projectors'}
+    assert list(model.student.projectors) == ['base']
+    assert list(model.criteria) == ['base']
+
+
+def test_baseline_loss_is_plain_dino():
+    model = build(tiny_dino())
+    v = views()
+    losses = model.loss(v, None)
+    assert list(losses) == ['loss_base']
+    # recompute DINO by hand from the networks' outputs
+    crit = model.criteria['base']
+    crit.center.zero_()
+    t = model.teacher.module.backbone(torch.cat(v[:2])).cls
+    t = model.teacher.module.projectors['base'](t)
+    s = torch.cat([model.student.projectors['base'](model.student.backbone(torch.cat(v[:2])).cls),
+                   model.student.projectors['base'](model.student.backbone(torch.cat(v[2:])).cls)])
+    expected = crit(crit.teacher_probs(t), s, 2, 5)
+    assert torch.allclose(losses['loss_base'], expected, atol=1e-6)
+
+
+def test_hssl_loss_is_the_two_terms_of_eq1():
+    model = build(tiny_dino(auxiliary=CONVNEXT))
+    assert model.student.pairs == [('aux', ('base', 'aux'), 1.0)]
+    v = views()
+    with torch.no_grad():
+        t = model.teacher(v[:2])
+        s = model.student(v)
+    crit = model.criteria['aux']
+    probs = crit.teacher_probs(t['aux'].cls)  # target: the teacher's AUXILIARY output z1^h
+    term_base = crit(probs, s['base'].cls, 2, 5)  # L(z1^h, z2^b)
+    term_aux = crit(probs, s['aux'].cls, 2, 5)  # L(z1^h, z2^h)
+    losses = model.loss(v, None)
+    assert set(losses) == {'loss_base', 'loss_aux'}
+    assert torch.allclose(losses['loss_base'], term_base, atol=1e-6)
+    assert torch.allclose(losses['loss_aux'], term_aux, atol=1e-6)
+    # the centre follows the target branch (teacher auxiliary output)
+    assert torch.allclose(crit.center, 0.1 * t['aux'].cls.mean(0, keepdim=True), atol=1e-6)
+
+
+def test_gradients_reach_backbone_through_both_terms_and_not_teacher():
+    model = build(tiny_dino(auxiliary=CONVNEXT))
+    losses = model.loss(views(), None)
+    for name in ('loss_base', 'loss_aux'):
+        model.zero_grad()
+        losses[name].backward(retain_graph=True)
+        assert model.student.backbone.patch_embed.projection.weight.grad.abs().sum() > 0, name
+    assert all(p.grad is None for p in model.teacher.parameters())
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+
+
+def test_separate_projectors_and_shared_last_layer():
+    model = build(tiny_dino(auxiliary=CONVNEXT))
+    p = model.student.projectors
+    assert p['base'].last_layer is not p['aux'].last_layer
+    shared = build(tiny_dino(auxiliary=CONVNEXT, share_last_layer=True))
+    p = shared.student.projectors
+    assert p['base'].last_layer is p['aux'].last_layer
+    assert p['base'].mlp is not p['aux'].mlp
+    assert shared.teacher.module.projectors['base'].last_layer is \
+        shared.teacher.module.projectors['aux'].last_layer
+
+
+def test_side_by_side_heads_average_eq7():
+    heads = [dict(CONVNEXT, name='a'), dict(CONVNEXT, name='b', depth=1)]
+    model = build(tiny_dino(auxiliary=heads))
+    assert model.student.pairs == [('aux_a', ('base_a', 'aux_a'), 0.5),
+                                   ('aux_b', ('base_b', 'aux_b'), 0.5)]
+    assert set(model.student.projectors) == {'base_a', 'aux_a', 'base_b', 'aux_b'}
+    v = views()
+    with torch.no_grad():
+        t, s = model.teacher(v[:2]), model.student(v)
+    expected = {}
+    for head in 'ab':
+        crit = model.criteria[f'aux_{head}']
+        probs = crit.teacher_probs(t[f'aux_{head}'].cls)
+        for branch in (f'base_{head}', f'aux_{head}'):
+            expected[f'loss_{branch}'] = 0.5 * crit(probs, s[branch].cls, 2, 5)
+    losses = model.loss(v, None)
+    assert set(losses) == set(expected)
+    for name, value in expected.items():
+        assert torch.allclose(losses[name], value, atol=1e-6), name
+    with pytest.raises(ValueError, match='named "a"'):
+        MODELS.build(tiny_dino(auxiliary=[dict(CONVNEXT, name='a'), dict(CONVNEXT, name='a')]))
+
+
+def test_teacher_is_a_copy_of_the_initialised_student_in_eval_mode():
+    model = build(tiny_dino(auxiliary=CONVNEXT))
+    for (name, t), s in zip(model.teacher.module.state_dict().items(),
+                            model.student.state_dict().values()):
+        assert torch.equal(t, s), name
+    model.train()
+    assert model.student.training and not model.teacher.module.training
+
+
+def test_joint_drop_path_gives_the_head_the_largest_rates():
+    cfg = tiny_dino(auxiliary=dict(type='ConvNeXtHead', depth=2))
+    cfg['network']['backbone']['drop_path_rate'] = 0.3
+    model = MODELS.build(cfg)
+    rates = torch.linspace(0, 0.3, 4).tolist()  # 2 base blocks + 2 head blocks
+    head = model.student.aux_heads['aux']
+    assert head.blocks[1].drop_path.drop_prob == pytest.approx(rates[3])
+    # the first block has no shortcut, hence no drop path
+    assert not hasattr(head.blocks[0].drop_path, 'drop_prob')
+    last_base = model.student.backbone.layers[1].attn.out_drop
+    assert last_base.drop_prob == pytest.approx(rates[1])
