@@ -47,7 +47,7 @@ def parse_args():
 
 def dataset_cfgs(cfg, args):
     if args.train_dir:
-        pipeline = cfg.get('knn_pipeline') or [dict(type='LoadImageFromFile'),
+        pipeline = cfg.get('knn_pipeline') or [dict(type='LoadImage'),
                                                dict(type='PackInputs')]
         return [dict(type='ImageFolder', data_root=d, pipeline=pipeline)
                 for d in (args.train_dir, args.val_dir)]

@@ -11,7 +11,8 @@ model = dict(
     data_preprocessor=dict(mean=[0.0, 0.0, 0.0], std=[255.0, 255.0, 255.0]),
     network=dict(
         backbone=dict(
-            arch=dict(embed_dims=128, num_layers=4, num_heads=4, feedforward_channels=512),
+            arch=dict(_delete_=True, embed_dims=128, num_layers=4, num_heads=4,
+                      feedforward_channels=512),
             img_size=32, patch_size=4, drop_path_rate=0.0),
         projector=dict(out_channels=out_channels, hidden_channels=512, bottleneck_channels=128)),
     loss=dict(out_channels=out_channels))

@@ -1,2 +1,8 @@
+# mmpretrain's engine and visualisation modules must be imported for lookups
+# from the hssl scope to find them (a child registry only searches the parent's
+# already-registered modules).
+import mmpretrain.engine  # noqa: F401
+import mmpretrain.visualization  # noqa: F401
+
 from .hooks import *  # noqa: F401,F403
 from .runner import HSSLRunner  # noqa: F401

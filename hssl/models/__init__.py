@@ -1,3 +1,5 @@
+import mmpretrain.models  # noqa: F401  (mmpretrain's modules, found from the hssl scope)
+
 from .algorithms import *  # noqa: F401,F403
 from .auxiliary import *  # noqa: F401,F403
 from .backbones import *  # noqa: F401,F403

@@ -2,7 +2,7 @@
 # a 32x32 image folder under $HSSL_DATA_ROOT (default ~/.cache/hssl/data).
 # No download. DINO multi-crop views: 2 x 32 px globals + 4 x 16 px locals.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImage'),
     dict(type='DINOMultiCrop',
          global_crops_size=32, local_crops_size=16,
          global_crops_scale=(0.4, 1.0), local_crops_scale=(0.1, 0.4),
@@ -20,7 +20,7 @@ train_dataloader = dict(
 
 # Labelled splits for k-NN evaluation (tools/knn_eval.py).
 knn_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImage'),
     dict(type='PackInputs'),
 ]
 knn_train_dataset = dict(type='EmbeddedDigits', split='train', pipeline=knn_pipeline)

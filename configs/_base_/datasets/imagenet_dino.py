@@ -2,7 +2,7 @@
 # data/imagenet/train/<class>/<image>; override the path with
 #   --cfg-options train_dataloader.dataset.data_root=/path/to/train
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImage'),
     dict(type='DINOMultiCrop',
          global_crops_size=224, local_crops_size=96,
          global_crops_scale=(0.25, 1.0), local_crops_scale=(0.05, 0.25),

@@ -16,6 +16,6 @@ model = dict(
             out_channels=out_channels,
             hidden_channels=2048,
             bottleneck_channels=256,
-            norm_last_layer=True),
-        auxiliary=None),
+            norm_last_layer=True)),
+    # HSSL configs add network.auxiliary (e.g. configs/hssl/dino_vits_convnext.py).
     loss=dict(type='DINOLoss', out_channels=out_channels, student_temp=0.1, center_momentum=0.9))

@@ -1,0 +1,14 @@
+"""hssl data transforms (registered in ``hssl.registry.TRANSFORMS``).
+
+Importing this package also imports mmpretrain's transforms, so that view
+pipelines built in the ``hssl`` scope find mmpretrain's and mmcv's transforms.
+"""
+import mmpretrain.datasets.transforms  # noqa: F401  (registers mmpretrain's)
+
+from .color import ColorJitter, adjust_hue_bgr
+from .loading import ImageLoadError, LoadImage
+from .multi_crop import (DINOMultiCrop, MultiCrop, build_transforms,
+                         dino_view_pipeline)
+
+__all__ = ['ColorJitter', 'adjust_hue_bgr', 'ImageLoadError', 'LoadImage',
+           'MultiCrop', 'DINOMultiCrop', 'dino_view_pipeline', 'build_transforms']

@@ -1,0 +1,88 @@
+"""Schedules as hooks: EMA teacher, teacher temperature, last-layer freeze."""
+import math
+from types import SimpleNamespace
+
+import pytest
+import torch
+from conftest import tiny_dino
+from mmengine.optim import OptimWrapper
+
+from hssl.engine.hooks import EMATeacherHook, FreezeLastLayerHook, TeacherTempHook
+from hssl.registry import MODELS
+
+
+def fake_runner(model, accumulate=1, max_iters=10, epoch=0):
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    wrapper = OptimWrapper(optimizer, accumulative_counts=accumulate)
+    wrapper.initialize_count_status(model, 0, max_iters)
+    hub = SimpleNamespace(update_scalar=lambda *a, **k: None)
+    return SimpleNamespace(model=model, optim_wrapper=wrapper, iter=0, max_iters=max_iters,
+                           epoch=epoch, message_hub=hub)
+
+
+def build():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_dino())
+    model.init_weights()
+    return model
+
+
+def test_momentum_schedule_is_dino_cosine():
+    hook = EMATeacherHook(momentum=0.996, end_momentum=1.0)
+    assert hook.momentum_at(0, 100) == pytest.approx(0.996)
+    assert hook.momentum_at(50, 100) == pytest.approx(0.998)
+    assert hook.momentum_at(100, 100) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match='momentum'):
+        EMATeacherHook(momentum=1.2)
+
+
+@pytest.mark.parametrize('accumulate', [1, 2])
+def test_teacher_follows_ema_only_on_optimizer_steps(accumulate):
+    model = build()
+    runner = fake_runner(model, accumulate=accumulate, max_iters=8)
+    hook = EMATeacherHook(momentum=0.9, end_momentum=1.0)
+    name = 'backbone.patch_embed.projection.weight'
+    views = [torch.randn(2, 3, 32, 32)] * 2 + [torch.randn(2, 3, 16, 16)] * 2
+    for it in range(4):
+        runner.iter = it
+        before_t = model.teacher.module.state_dict()[name].clone()
+        runner.optim_wrapper.update_params(sum(model.loss(views, None).values()))
+        student = model.student.state_dict()[name].clone()
+        hook.after_train_iter(runner, it)
+        after_t = model.teacher.module.state_dict()[name]
+        if (it + 1) % accumulate:
+            assert torch.equal(after_t, before_t)  # no optimizer step, no teacher update
+            continue
+        step = (it + 1) // accumulate - 1
+        m = 1 - 0.1 * (1 + math.cos(math.pi * step / (8 // accumulate))) / 2
+        assert torch.allclose(after_t, m * before_t + (1 - m) * student, atol=1e-7)
+        assert not torch.equal(after_t, before_t)
+
+
+def test_teacher_temperature_warmup_per_epoch():
+    hook = TeacherTempHook(warmup_temp=0.04, temp=0.07, warmup_epochs=4)
+    assert [round(hook.temp_at(e), 4) for e in range(6)] == [0.04, 0.05, 0.06, 0.07, 0.07, 0.07]
+    model = build()
+    runner = fake_runner(model, epoch=1)
+    hook.before_train_iter(runner, 0)
+    assert model.criteria['base'].teacher_temp == pytest.approx(0.05)
+
+
+def test_last_layer_frozen_in_first_epochs_only():
+    model = build()
+    runner = fake_runner(model, epoch=0)
+    hook = FreezeLastLayerHook(epochs=1)
+    hook.before_train(runner)
+    last = model.student.projectors['base'].last_layer.parametrizations.weight.original1
+    other = model.student.projectors['base'].mlp[0].weight
+    views = [torch.randn(2, 3, 32, 32)] * 2
+    for epoch, frozen in ((0, True), (1, False)):
+        runner.epoch = epoch
+        before_last, before_other = last.detach().clone(), other.detach().clone()
+        runner.optim_wrapper.update_params(sum(model.loss(views, None).values()))
+        assert torch.equal(last, before_last) == frozen
+        assert not torch.equal(other, before_other)
+    # the weight-norm gain stays fixed at 1 (norm_last_layer)
+    gain = model.student.projectors['base'].last_layer.parametrizations.weight.original0
+    assert not gain.requires_grad and torch.all(gain == 1)
+    hook.after_train(runner)
