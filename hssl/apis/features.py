@@ -17,6 +17,7 @@ from hssl.registry import DATASETS, MODELS
 def build_model(cfg: Config, checkpoint: Optional[str] = None, device: str = 'cpu', seed: int = 0):
     """The config's model with ``checkpoint``'s weights (strict), or freshly
     initialised (seeded) when ``checkpoint`` is None. In eval mode."""
+    torch.set_flush_denormal(True)  # see HSSLRunner.setup_env
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'hssl')):
         model = MODELS.build(cfg.model)
     if checkpoint is None:
