@@ -111,13 +111,18 @@ def test_side_by_side_heads_average_eq7():
         MODELS.build(tiny_dino(auxiliary=[dict(CONVNEXT, name='a'), dict(CONVNEXT, name='a')]))
 
 
-def test_teacher_is_a_copy_of_the_initialised_student_in_eval_mode():
+def test_teacher_is_a_copy_of_the_initialised_student_without_drop_path():
     model = build(tiny_dino(auxiliary=CONVNEXT))
     for (name, t), s in zip(model.teacher.module.state_dict().items(),
                             model.student.state_dict().values()):
         assert torch.equal(t, s), name
-    model.train()
-    assert model.student.training and not model.teacher.module.training
+    cfg = tiny_dino(auxiliary=CONVNEXT)
+    cfg['network']['backbone']['drop_path_rate'] = 0.5
+    model = build(cfg).train()
+    x = [torch.randn(2, 3, 32, 32)] * 2
+    with torch.no_grad():
+        assert torch.equal(model.teacher(x)['aux'].cls, model.teacher(x)['aux'].cls)
+        assert not torch.equal(model.student(x)['aux'].cls, model.student(x)['aux'].cls)
 
 
 def test_joint_drop_path_gives_the_head_the_largest_rates():

@@ -1,4 +1,5 @@
 """Build a model from a config, load weights, extract backbone features."""
+import logging
 from typing import Optional, Tuple
 
 import numpy as np
@@ -22,7 +23,13 @@ def build_model(cfg: Config, checkpoint: Optional[str] = None, device: str = 'cp
         model = MODELS.build(cfg.model)
     if checkpoint is None:
         torch.manual_seed(seed)
-        model.init_weights()
+        logger = logging.getLogger('mmengine')  # mmengine prints every parameter's init
+        level = logger.level
+        logger.setLevel(logging.WARNING)
+        try:
+            model.init_weights()
+        finally:
+            logger.setLevel(level)
     else:
         ckpt = _load_checkpoint(checkpoint, map_location='cpu')
         state_dict = ckpt.get('state_dict', ckpt)

@@ -10,9 +10,18 @@ from typing import Dict, List, Optional
 
 import torch
 from mmengine.model import BaseModel, ExponentialMovingAverage
-from torch import Tensor
+from torch import Tensor, nn
 
 from hssl.registry import MODELS
+
+
+def disable_stochastic_layers(module: nn.Module) -> None:
+    """Zero every drop-path and dropout probability in ``module``."""
+    for m in module.modules():
+        if hasattr(m, 'drop_prob'):  # timm's and mmcv's DropPath
+            m.drop_prob = 0.0
+        elif isinstance(m, nn.Dropout):
+            m.p = 0.0
 
 
 class SelfSupervisedAlgorithm(BaseModel):
@@ -36,17 +45,12 @@ class SelfSupervisedAlgorithm(BaseModel):
             # mmengine copies the source on the first update (steps == 0); the
             # teacher already is that copy, so every update is an EMA step.
             self.teacher.steps.fill_(1)
+            disable_stochastic_layers(self.teacher)
 
     def init_weights(self):
         super().init_weights()
         if self.with_teacher:  # the teacher starts as a copy of the initialised student
             self.teacher.module.load_state_dict(self.student.state_dict())
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.with_teacher and self.teacher_eval:
-            self.teacher.eval()
-        return self
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
         if mode == 'loss':

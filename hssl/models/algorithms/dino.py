@@ -11,6 +11,7 @@ import torch
 from mmengine.model import ModuleDict
 from torch import Tensor
 
+from hssl.models.builder import build_component
 from hssl.registry import MODELS
 from .base import SelfSupervisedAlgorithm
 
@@ -27,7 +28,7 @@ class DINO(SelfSupervisedAlgorithm):
         super().__init__(network, **kwargs)
         self.num_global_views = num_global_views
         self.criteria = ModuleDict(
-            {target: MODELS.build(loss) for target, _, _ in self.student.pairs})
+            {target: build_component(loss, 'model.loss') for target, _, _ in self.student.pairs})
 
     def loss(self, inputs: List[Tensor], data_samples) -> Dict[str, Tensor]:
         if len(inputs) < self.num_global_views:

@@ -31,6 +31,7 @@ from mmengine.model import BaseModule, ModuleDict
 from torch import Tensor, nn
 
 from hssl.models.backbones.vit import ARCHS
+from hssl.models.builder import build_component
 from hssl.registry import MODELS
 
 
@@ -78,12 +79,13 @@ class HeterogeneousNetwork(BaseModule):
         super().__init__(init_cfg=init_cfg)
         aux_cfgs = self._name_heads(auxiliary)
         backbone = _continue_drop_path(backbone, aux_cfgs)
-        self.backbone = MODELS.build(backbone)
+        self.backbone = build_component(backbone, 'network.backbone')
         width = self.backbone.embed_dims
         aux_projector = aux_projector if aux_projector is not None else projector
 
-        self.aux_heads = ModuleDict(
-            {n: MODELS.build(dict(cfg, in_channels=width)) for n, cfg in aux_cfgs.items()})
+        self.aux_heads = ModuleDict({
+            n: build_component(cfg, f'network.auxiliary ({n})', in_channels=width)
+            for n, cfg in aux_cfgs.items()})
         self.projectors = ModuleDict()
         self.pairs: List[Tuple[str, Tuple[str, ...], float]] = []
         self._source: Dict[str, str] = {}  # branch -> 'backbone' or an aux head name
@@ -114,7 +116,8 @@ class HeterogeneousNetwork(BaseModule):
         return heads
 
     def _add_branch(self, branch: str, source: str, cfg: dict, width: int) -> None:
-        self.projectors[branch] = MODELS.build(dict(cfg, in_channels=width))
+        self.projectors[branch] = build_component(cfg, f'network projector ({branch})',
+                                                  in_channels=width)
         self._source[branch] = source
 
     @property

@@ -1,0 +1,43 @@
+"""Build a component from its config, naming a wrong key before anything runs."""
+import difflib
+import inspect
+from typing import List, Optional
+
+from hssl.registry import MODELS
+
+
+def accepted_keys(cls) -> Optional[List[str]]:
+    """Constructor options of ``cls`` along its ``**kwargs`` chain; None if open-ended."""
+    keys: List[str] = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get('__init__')
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        keys += [p.name for p in params if p.name != 'self'
+                 and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            return keys
+    return None
+
+
+def build_component(cfg: dict, where: str, **defaults):
+    """``MODELS.build(dict(cfg, **defaults))`` with a clear error for unknown keys.
+
+    ``where`` names the config entry (e.g. ``model.network.auxiliary``).
+    """
+    cfg = dict(cfg, **defaults)
+    if 'type' not in cfg:
+        raise KeyError(f'{where}: the config has no "type"')
+    cls = MODELS.get(cfg['type']) if isinstance(cfg['type'], str) else cfg['type']
+    if cls is None:
+        raise KeyError(f'{where}: type "{cfg["type"]}" is not registered')
+    allowed = accepted_keys(cls)
+    if allowed is not None:
+        for key in cfg:
+            if key != 'type' and key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f' Did you mean "{close[0]}"?' if close else ''
+                raise TypeError(f'{where}: {cls.__name__} has no option "{key}".{hint} '
+                                f'Its options: {", ".join(sorted(allowed))}')
+    return MODELS.build(cfg)

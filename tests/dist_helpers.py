@@ -1,0 +1,17 @@
+"""A hook for the distributed test: each rank writes its final weights."""
+import os.path as osp
+
+import torch
+from mmengine.dist import get_rank
+from mmengine.hooks import Hook
+
+from hssl.engine.hooks.utils import unwrap
+from hssl.registry import HOOKS
+
+
+@HOOKS.register_module()
+class DumpRankWeightsHook(Hook):
+
+    def after_train(self, runner):
+        state = {k: v.detach().cpu() for k, v in unwrap(runner.model).state_dict().items()}
+        torch.save(state, osp.join(runner.work_dir, f'rank{get_rank()}.pth'))
