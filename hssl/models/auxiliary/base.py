@@ -78,6 +78,11 @@ class AuxiliaryHead(BaseModule):
         self.blocks = nn.Sequential(*blocks)
         self.norm = nn.LayerNorm(in_channels, eps=1e-6)
 
+    @property
+    def out_channels(self) -> int:
+        """Width of the head's tokens (what its projector takes)."""
+        return self.in_channels
+
     def build_block(self, index: int, dim: int, drop_path: float) -> nn.Module:
         raise NotImplementedError
 

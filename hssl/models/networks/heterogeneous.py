@@ -95,7 +95,8 @@ class HeterogeneousNetwork(BaseModule):
         for name in aux_cfgs:
             base = 'base' if name == 'aux' else name.replace('aux', 'base', 1)
             self._add_branch(base, 'backbone', projector, width)
-            self._add_branch(name, name, aux_projector, width)
+            head_width = getattr(self.aux_heads[name], 'out_channels', width)
+            self._add_branch(name, name, aux_projector, head_width)
             if share_last_layer:
                 self.projectors[name].last_layer = self.projectors[base].last_layer
             self.pairs.append((name, (base, name), 1.0 / len(aux_cfgs)))
