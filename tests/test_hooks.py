@@ -86,3 +86,19 @@ def test_last_layer_frozen_in_first_epochs_only():
     gain = model.student.projectors['base'].last_layer.parametrizations.weight.original0
     assert not gain.requires_grad and torch.all(gain == 1)
     hook.after_train(runner)
+
+
+def test_optimizer_holds_student_parameters_only():
+    from hssl.engine import TrainableOptimWrapperConstructor
+    model = build()
+    constructor = TrainableOptimWrapperConstructor(
+        dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.04)),
+        paramwise_cfg=dict(flat_decay_mult=0.0, bias_decay_mult=0.0, norm_decay_mult=0.0))
+    wrapper = constructor(model)
+    in_optimizer = {id(p) for g in wrapper.optimizer.param_groups for p in g['params']}
+    assert not in_optimizer & {id(p) for p in model.teacher.parameters()}
+    trainable = {id(p) for p in model.student.parameters() if p.requires_grad}
+    assert trainable <= in_optimizer
+    decay = {id(p): g['weight_decay'] for g in wrapper.optimizer.param_groups for p in g['params']}
+    assert decay[id(model.student.backbone.layers[0].attn.qkv.weight)] == 0.04
+    assert decay[id(model.student.backbone.layers[0].attn.qkv.bias)] == 0.0  # DINO: no decay on 1-D

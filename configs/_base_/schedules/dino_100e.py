@@ -7,6 +7,7 @@ base_lr = 5e-4  # for a total batch of 256 (auto_scale_lr below)
 
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='TrainableOptimWrapperConstructor',  # the EMA teacher is not optimised
     optimizer=dict(type='AdamW', lr=base_lr, betas=(0.9, 0.999), weight_decay=0.04),
     clip_grad=dict(max_norm=3.0),
     # DINO regularises no bias and no 1-D parameter (norms)
