@@ -136,3 +136,20 @@ def test_joint_drop_path_gives_the_head_the_largest_rates():
     assert not hasattr(head.blocks[0].drop_path, 'drop_prob')
     last_base = model.student.backbone.layers[1].attn.out_drop
     assert last_base.drop_prob == pytest.approx(rates[1])
+
+
+def test_network_groups_views_by_size_and_masks_only_masked_views():
+    cfg = tiny_dino(auxiliary=CONVNEXT)
+    cfg['network']['backbone']['use_mask_token'] = True
+    net = build(cfg).student.eval()
+    v = views(batch=2)[:3]  # 32, 32, 16 px
+    mask = torch.ones(2, 8, 8, dtype=torch.bool)
+    with torch.no_grad():
+        out = net(v, masks=[mask, None, None], num_patch_views=2)
+        alone = [net([x]) for x in v]
+        masked = net([v[0]], masks=[mask])
+    assert out['base'].cls.shape == (6, 64) and out['aux'].patch.shape == (4, 64, 64)
+    for i in (1, 2):  # unmasked views match their own forward
+        assert torch.allclose(out['base'].cls[2 * i:2 * i + 2], alone[i]['base'].cls, atol=1e-5)
+    assert torch.allclose(out['base'].cls[:2], masked['base'].cls, atol=1e-5)
+    assert not torch.allclose(out['base'].cls[:2], alone[0]['base'].cls, atol=1e-3)

@@ -121,14 +121,6 @@ class HeterogeneousNetwork(BaseModule):
                                                   in_channels=width)
         self._source[branch] = source
 
-    @property
-    def branches(self) -> List[str]:
-        return list(self._source)
-
-    @property
-    def has_auxiliary(self) -> bool:
-        return len(self.aux_heads) > 0
-
     def forward(self,
                 views: Sequence[Tensor],
                 masks: Optional[Sequence[Optional[Tensor]]] = None,
@@ -144,11 +136,14 @@ class HeterogeneousNetwork(BaseModule):
         feats = {'backbone': ([], [])}
         feats.update({name: ([], []) for name in self.aux_heads})
         for start, end in group_by_resolution(views):
-            mask = None
-            if masks is not None and any(m is not None for m in masks[start:end]):
-                mask = torch.cat([m if m is not None else torch.zeros_like(masks[start])
-                                  for m in masks[start:end]])
-            out = self.backbone(torch.cat(list(views[start:end])), mask=mask)
+            images = torch.cat(list(views[start:end]))
+            group_masks = [] if masks is None else [m for m in masks[start:end] if m is not None]
+            if group_masks:  # views without a mask are unmasked
+                blank = torch.zeros_like(group_masks[0])
+                mask = torch.cat([blank if m is None else m for m in masks[start:end]])
+                out = self.backbone(images, mask=mask)
+            else:
+                out = self.backbone(images)
             with_patch = start < num_patch_views
             _append(feats['backbone'], out.cls, out.patch if with_patch else None)
             for name, head in self.aux_heads.items():
