@@ -7,8 +7,9 @@ import mmpretrain.datasets.transforms  # noqa: F401  (registers mmpretrain's)
 
 from .color import ColorJitter, adjust_hue_bgr
 from .loading import ImageLoadError, LoadImage
+from .masking import BlockMaskGenerator
 from .multi_crop import (DINOMultiCrop, MultiCrop, build_transforms,
                          dino_view_pipeline)
 
-__all__ = ['ColorJitter', 'adjust_hue_bgr', 'ImageLoadError', 'LoadImage',
+__all__ = ['BlockMaskGenerator', 'ColorJitter', 'adjust_hue_bgr', 'ImageLoadError', 'LoadImage',
            'MultiCrop', 'DINOMultiCrop', 'dino_view_pipeline', 'build_transforms']

@@ -1,4 +1,5 @@
 from .base import SelfSupervisedAlgorithm
 from .dino import DINO
+from .ibot import IBOT
 
-__all__ = ['SelfSupervisedAlgorithm', 'DINO']
+__all__ = ['SelfSupervisedAlgorithm', 'DINO', 'IBOT']

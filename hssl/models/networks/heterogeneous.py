@@ -124,7 +124,8 @@ class HeterogeneousNetwork(BaseModule):
     def forward(self,
                 views: Sequence[Tensor],
                 masks: Optional[Sequence[Optional[Tensor]]] = None,
-                num_patch_views: int = 0) -> Dict[str, BranchOutput]:
+                num_patch_views: int = 0,
+                patch_branches: Optional[Sequence[str]] = None) -> Dict[str, BranchOutput]:
         """Project every view through every branch.
 
         Args:
@@ -132,6 +133,8 @@ class HeterogeneousNetwork(BaseModule):
             masks: optional per-view patch masks (B, h, w) for the backbone.
             num_patch_views: also project the patch tokens of the first
                 ``num_patch_views`` views (iBOT); 0 for cls only (DINO).
+            patch_branches: the branches whose patches are projected (None:
+                all); the others get ``patch=None``.
         """
         feats = {'backbone': ([], [])}
         feats.update({name: ([], []) for name in self.aux_heads})
@@ -155,7 +158,8 @@ class HeterogeneousNetwork(BaseModule):
         for branch, source in self._source.items():
             cls, patch = feats[source]
             proj = self.projectors[branch]
-            patch = torch.cat(patch)[:num_patch_views * batch] if num_patch_views else None
+            wanted = num_patch_views and (patch_branches is None or branch in patch_branches)
+            patch = torch.cat(patch)[:num_patch_views * batch] if wanted else None
             outputs[branch] = BranchOutput(cls=proj(torch.cat(cls)),
                                            patch=proj(patch) if patch is not None else None)
         return outputs

@@ -1,0 +1,95 @@
+"""iBOT (Zhou et al., 2022) with HSSL at image level or image + patch level.
+
+Student: the global views with their patch masks (a mask token replaces the
+masked patch embeddings) and the local views unmasked. Teacher: the global
+views unmasked.
+
+* cls (image level): for every pair of the network (Eq. 1), DINO's loss over
+  view pairs q != v: L(z1^h, z2^b) + L(z1^h, z2^h).
+* patch (MIM), for v == q over the masked tokens. ``patch_level_hssl=False``
+  (the official HSSL code): the target is the teacher's BASE patch output and
+  the student's base patches learn it. ``True`` (Tab. XVIII, best): the pairs
+  of Eq. 1 at patch level, target the teacher's auxiliary patch output.
+
+Loss = lambda1 * cls terms + lambda2 * patch terms. Each target branch has its
+own cls and patch centre.
+"""
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.model import ModuleDict
+from torch import Tensor
+
+from hssl.models.builder import build_component
+from hssl.registry import MODELS
+from .base import SelfSupervisedAlgorithm
+
+
+@MODELS.register_module()
+class IBOT(SelfSupervisedAlgorithm):
+    """Args:
+        network: student network config (the backbone needs ``use_mask_token=True``).
+        loss: ``DINOLoss`` config for cls tokens.
+        patch_loss: ``MaskedPatchLoss`` config for patch tokens.
+        num_global_views: the first views of a sample (masked, seen by the teacher).
+        lambda1, lambda2: weights of the cls and patch terms.
+        patch_level_hssl: HSSL at patch level too (see above).
+    """
+
+    def __init__(self, network: dict, loss: dict, patch_loss: dict, num_global_views: int = 2,
+                 lambda1: float = 1.0, lambda2: float = 1.0, patch_level_hssl: bool = False,
+                 **kwargs):
+        super().__init__(network, **kwargs)
+        if getattr(self.student.backbone, 'mask_token', None) is None:
+            raise ValueError('IBOT: the backbone has no mask token; set '
+                             'model.network.backbone.use_mask_token=True')
+        self.num_global_views = num_global_views
+        self.lambda1, self.lambda2 = lambda1, lambda2
+        self.patch_level_hssl = patch_level_hssl
+        pairs = self.student.pairs
+        # image level only: the base branch of each pair learns the teacher's base patches
+        self.patch_pairs = pairs if patch_level_hssl else [(p[0], (p[0],), w) for _, p, w in pairs]
+        self.criteria = ModuleDict({t: build_component(loss, 'model.loss') for t, _, _ in pairs})
+        self.patch_criteria = ModuleDict(
+            {t: build_component(patch_loss, 'model.patch_loss') for t, _, _ in self.patch_pairs})
+
+    def masks_from(self, data_samples, views: List[Tensor]) -> List[Tensor]:
+        """Per-global-view bool masks (B, h, w) packed by the data pipeline."""
+        G = self.num_global_views
+        if not data_samples or 'patch_mask' not in data_samples[0]:
+            raise KeyError('IBOT: the data samples carry no "patch_mask": add a '
+                           'BlockMaskGenerator to the global views and '
+                           "PackInputs(algorithm_keys=['patch_mask'])")
+        device = views[0].device
+        return [torch.stack([torch.as_tensor(s.patch_mask[v]) for s in data_samples]).to(device)
+                for v in range(G)]
+
+    def loss(self, inputs: List[Tensor], data_samples, masks: Optional[List[Tensor]] = None
+             ) -> Dict[str, Tensor]:
+        G = self.num_global_views
+        if len(inputs) < G:
+            raise ValueError(f'IBOT: got {len(inputs)} views per sample, needs at least {G} '
+                             'global views')
+        masks = self.masks_from(data_samples, inputs) if masks is None else masks
+        targets = {t for t, _, _ in self.patch_pairs}
+        predictions = {b for _, preds, _ in self.patch_pairs for b in preds}
+        with torch.no_grad():
+            teacher = self.teacher(inputs[:G], num_patch_views=G, patch_branches=targets)
+        student = self.student(inputs, masks=list(masks) + [None] * (len(inputs) - G),
+                               num_patch_views=G, patch_branches=predictions)
+        losses = {}
+        for target, predictions, weight in self.student.pairs:
+            criterion = self.criteria[target]
+            probs = criterion.teacher_probs(teacher[target].cls)
+            for branch in predictions:
+                losses[f'loss_cls_{branch}'] = self.lambda1 * weight * criterion(
+                    probs, student[branch].cls, G, len(inputs))
+            criterion.update_center(teacher[target].cls)
+        for target, predictions, weight in self.patch_pairs:
+            criterion = self.patch_criteria[target]
+            probs = criterion.teacher_probs(teacher[target].patch)
+            for branch in predictions:
+                losses[f'loss_patch_{branch}'] = self.lambda2 * weight * criterion(
+                    probs, student[branch].patch, masks)
+            criterion.update_center(teacher[target].patch)
+        return losses

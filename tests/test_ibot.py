@@ -1,0 +1,130 @@
+"""iBOT + HSSL: the patch loss, masks, the teacher's unmasked views, patch-level HSSL."""
+import math
+import random
+
+import numpy as np
+import pytest
+import torch
+from conftest import tiny_dino
+
+from hssl.datasets.transforms import BlockMaskGenerator
+from hssl.models import MaskedPatchLoss
+from hssl.registry import MODELS
+
+CONVNEXT = dict(type='ConvNeXtHead', depth=2)
+
+
+def tiny_ibot(auxiliary=None, patch_level_hssl=False):
+    cfg = tiny_dino(auxiliary)
+    cfg.update(type='IBOT', patch_loss=dict(type='MaskedPatchLoss', out_channels=64),
+               patch_level_hssl=patch_level_hssl, lambda2=0.5)
+    cfg['network']['backbone']['use_mask_token'] = True
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def views_and_masks(batch=2):
+    g = torch.Generator().manual_seed(1)
+    views = ([torch.randn(batch, 3, 32, 32, generator=g) for _ in range(2)]
+             + [torch.randn(batch, 3, 16, 16, generator=g) for _ in range(2)])
+    masks = [torch.zeros(batch, 8, 8, dtype=torch.bool) for _ in range(2)]
+    masks[0][0, :3] = True  # image 0 of view 0: 24 masked tokens; image 1: none
+    masks[1][:, 2:6, 2:6] = True
+    return views, masks
+
+
+def test_patch_loss_matches_hand_computation_with_an_unmasked_image():
+    loss = MaskedPatchLoss(out_channels=2, student_temp=1.0, teacher_temp=1.0)
+    # 1 view, batch 2, 2 tokens, K = 2
+    t = torch.tensor([[[0.0, math.log(3.0)], [0.0, 0.0]],
+                      [[5.0, 0.0], [0.0, 5.0]]])
+    s = torch.tensor([[[math.log(2.0), 0.0], [0.0, 0.0]],
+                      [[0.0, 0.0], [0.0, 0.0]]])
+    mask = torch.tensor([[[True, False]], [[False, False]]])  # image 1 has no masked token
+    value = loss(loss.teacher_probs(t), s, [mask])
+    ce = -(0.25 * math.log(2 / 3) + 0.75 * math.log(1 / 3))  # image 0, token 0 only
+    assert math.isclose(value.item(), (ce + 0.0) / 2, rel_tol=1e-6)
+    loss.update_center(t)
+    expected = 0.1 * t.mean(1).mean(0)
+    assert torch.allclose(loss.center.flatten(), expected)
+
+
+def test_mask_generator_ratio_statistics():
+    random.seed(0)
+    np.random.seed(0)
+    gen = BlockMaskGenerator(patch_size=4, pred_ratio=(0.0, 0.3), pred_ratio_var=(0.0, 0.2))
+    ratios = np.array([gen.transform({'img': np.zeros((56, 56, 3))})['patch_mask'].mean()
+                       for _ in range(3000)])
+    assert 0.47 < (ratios == 0).mean() < 0.53  # half the views unmasked
+    masked = ratios[ratios > 0]
+    assert 0.26 < masked.mean() < 0.33  # ratio ~ U(0.1, 0.5); blocks may stop a bit short
+    assert masked.max() <= 0.5 + 1e-9
+    rand = BlockMaskGenerator(patch_size=4, pred_ratio=0.25, pred_ratio_var=0.0, pred_shape='rand')
+    assert rand.transform({'img': np.zeros((32, 32, 3))})['patch_mask'].sum() == 16
+    with pytest.raises(ValueError, match='impossible'):
+        BlockMaskGenerator(pred_ratio=0.9, pred_ratio_var=0.2)
+    with pytest.raises(ValueError, match='not a multiple of patch_size=16'):
+        BlockMaskGenerator(patch_size=16).transform({'img': np.zeros((40, 40, 3))})
+
+
+def test_teacher_never_sees_a_masked_input():
+    model = tiny_ibot(CONVNEXT)
+    seen = []
+    backbone = model.teacher.module.backbone
+    original = backbone.forward
+
+    def spy(x, mask=None):
+        seen.append(mask)
+        return original(x, mask)
+
+    backbone.forward = spy
+    views, masks = views_and_masks()
+    model.loss(views, None, masks=masks)
+    assert seen == [None]  # one call for the two globals, unmasked
+
+
+@pytest.mark.parametrize('patch_level', [False, True])
+def test_ibot_hssl_losses_match_their_definition(patch_level):
+    model = tiny_ibot(CONVNEXT, patch_level_hssl=patch_level)
+    views, masks = views_and_masks()
+    with torch.no_grad():
+        t = model.teacher(views[:2], num_patch_views=2)
+        s = model.student(views, masks=masks + [None, None], num_patch_views=2)
+    cls = model.criteria['aux']
+    cls_probs = cls.teacher_probs(t['aux'].cls)
+    target = 'aux' if patch_level else 'base'
+    patch = model.patch_criteria[target]
+    patch_probs = patch.teacher_probs(t[target].patch)
+    expected = {f'loss_cls_{b}': cls(cls_probs, s[b].cls, 2, 4) for b in ('base', 'aux')}
+    for b in (('base', 'aux') if patch_level else ('base',)):
+        expected[f'loss_patch_{b}'] = 0.5 * patch(patch_probs, s[b].patch, masks)
+    losses = model.loss(views, None, masks=masks)
+    assert set(losses) == set(expected)
+    for name, value in expected.items():
+        assert torch.allclose(losses[name], value, atol=1e-6), name
+    assert list(model.patch_criteria) == [target]
+
+
+def test_baseline_ibot_and_masks_from_data_samples():
+    model = tiny_ibot()
+    assert model.patch_pairs == [('base', ('base',), 1.0)]
+    views, masks = views_and_masks()
+
+    class Sample(dict):
+        patch_mask = None
+
+    samples = []
+    for b in range(2):
+        sample = Sample(patch_mask=1)
+        sample.patch_mask = [masks[0][b].numpy(), masks[1][b].numpy(), None, None]
+        samples.append(sample)
+    from_samples = model.masks_from(samples, views)
+    assert all(torch.equal(a, b) for a, b in zip(from_samples, masks))
+    losses = model.loss(views, samples)
+    assert set(losses) == {'loss_cls_base', 'loss_patch_base'}
+    sum(losses.values()).backward()
+    assert model.student.backbone.mask_token.grad.abs().sum() > 0
+    with pytest.raises(KeyError, match='patch_mask'):
+        model.loss(views, [{}, {}])
