@@ -56,5 +56,7 @@ class DINOProjectionHead(BaseModule):
         self._reset_gain()
 
     def forward(self, x: Tensor) -> Tensor:
-        x = F.normalize(self.mlp(x), dim=-1, p=2)
-        return self.last_layer(x)
+        """(..., C) -> (..., out_channels): cls (B, C) or patch tokens (B, N, C)."""
+        lead = x.shape[:-1]
+        x = F.normalize(self.mlp(x.reshape(-1, x.shape[-1])), dim=-1, p=2)  # BN needs (M, C)
+        return self.last_layer(x).reshape(*lead, -1)

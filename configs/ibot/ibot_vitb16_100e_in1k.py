@@ -1,0 +1,23 @@
+# iBOT baseline: ViT-B/16, 100 epochs, ImageNet-1k, 8 GPUs x 32 = batch 256, with
+# the HSSL paper's ViT-B settings (Tab. XX; DESIGN.md): lr 7.5e-4 x batch / 256,
+# clip 0.3, global crops (0.32, 1), local crops (0.05, 0.32), teacher temperature
+# warm-up over 50 epochs.
+_base_ = './ibot_vits16_100e_in1k.py'
+model = dict(network=dict(backbone=dict(arch='base')))
+train_dataloader = dict(dataset=dict(pipeline=[
+    dict(type='LoadImage'),
+    dict(type='DINOMultiCrop',
+         global_crops_size=224, local_crops_size=96,
+         global_crops_scale=(0.32, 1.0), local_crops_scale=(0.05, 0.32),
+         local_crops_number=10,
+         global_extra_pipeline=[
+             dict(type='BlockMaskGenerator', patch_size=16,
+                  pred_ratio=(0.0, 0.3), pred_ratio_var=(0.0, 0.2), pred_shape='block')]),
+    dict(type='PackInputs', algorithm_keys=['patch_mask']),
+]))
+optim_wrapper = dict(optimizer=dict(lr=7.5e-4), clip_grad=dict(max_norm=0.3))
+custom_hooks = [
+    dict(type='EMATeacherHook', momentum=0.996, end_momentum=1.0),
+    dict(type='TeacherTempHook', warmup_temp=0.04, temp=0.07, warmup_epochs=50),
+    dict(type='FreezeLastLayerHook', epochs=3),
+]
