@@ -128,3 +128,33 @@ def test_baseline_ibot_and_masks_from_data_samples():
     assert model.student.backbone.mask_token.grad.abs().sum() > 0
     with pytest.raises(KeyError, match='patch_mask'):
         model.loss(views, [{}, {}])
+
+
+def test_masking_off_before_the_start_epoch():
+    from types import SimpleNamespace
+
+    from hssl.engine.hooks import MaskStartHook
+    model = tiny_ibot(CONVNEXT)
+    hook = MaskStartHook(start_epoch=2)
+    runner = SimpleNamespace(model=model, epoch=1)
+    hook.before_train_iter(runner, 0)
+    views, masks = views_and_masks()
+    losses = model.loss(views, None, masks=masks)
+    assert losses['loss_patch_base'].item() == 0.0  # no masked token, no MIM
+    with torch.no_grad():
+        unmasked = model.student(views[:1])['base'].cls
+    runner.epoch = 2
+    hook.before_train_iter(runner, 0)
+    assert model.masking and model.loss(views, None, masks=masks)['loss_patch_base'] > 0
+    assert unmasked.shape == (2, 64)
+
+
+def test_bf16_autocast_runs_ibot_hssl():
+    model = tiny_ibot(CONVNEXT, patch_level_hssl=True)
+    views, masks = views_and_masks()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = model.loss(views, None, masks=masks)
+    total = sum(losses.values())
+    assert torch.isfinite(total)
+    total.backward()
+    assert model.student.backbone.mask_token.grad is not None

@@ -74,8 +74,11 @@ def test_ibot_hssl_trains_with_the_runner_on_masked_views(tmp_path, data_root):
     cfg = Config.fromfile(osp.join(REPO, 'tests', 'tiny_ibot_digits_config.py'))
     cfg.work_dir = str(tmp_path)
     cfg.train_cfg.max_epochs = 1
+    cfg.optim_wrapper.accumulative_counts = 2  # 4 iterations, 2 optimizer steps
     cfg.experiment_name = f'ibot_{os.getpid()}'
-    build_runner(cfg).train()
+    runner = build_runner(cfg)
+    runner.train()
+    assert runner.optim_wrapper.optimizer.state_dict()['state'][0]['step'] == 2
     state = safe_load(osp.join(tmp_path, 'epoch_1.pth'))['state_dict']
     assert state['patch_criteria.aux.center'].abs().sum() > 0  # patch-level HSSL target
     assert not torch.equal(state['student.backbone.mask_token'],

@@ -46,6 +46,7 @@ class IBOT(SelfSupervisedAlgorithm):
         self.num_global_views = num_global_views
         self.lambda1, self.lambda2 = lambda1, lambda2
         self.patch_level_hssl = patch_level_hssl
+        self.masking = True  # MaskStartHook turns it off before its start epoch
         pairs = self.student.pairs
         # image level only: the base branch of each pair learns the teacher's base patches
         self.patch_pairs = pairs if patch_level_hssl else [(p[0], (p[0],), w) for _, p, w in pairs]
@@ -71,6 +72,8 @@ class IBOT(SelfSupervisedAlgorithm):
             raise ValueError(f'IBOT: got {len(inputs)} views per sample, needs at least {G} '
                              'global views')
         masks = self.masks_from(data_samples, inputs) if masks is None else masks
+        if not self.masking:
+            masks = [torch.zeros_like(m) for m in masks]
         targets = {t for t, _, _ in self.patch_pairs}
         predictions = {b for _, preds, _ in self.patch_pairs for b in preds}
         with torch.no_grad():

@@ -24,6 +24,8 @@ class ConcatHeads(BaseModule):
         heads: configs of the inner heads (e.g. ``dict(type='ConvNeXtHead')``
             and ``dict(type='ResMLPHead')``); each is built with
             ``in_channels`` and keeps its own options, blocks and norm.
+        depth, first_shortcut: defaults for the inner heads whose config does
+            not set them (None: each head's own default).
         drop_path_rate: passed to inner heads whose config sets none. A float
             is used as is (each head spreads it over its own blocks). A list
             (what :class:`HeterogeneousNetwork` sets when the base model has
@@ -36,7 +38,8 @@ class ConcatHeads(BaseModule):
     sum of the inner widths.
     """
 
-    def __init__(self, in_channels: int, heads: Sequence[dict],
+    def __init__(self, in_channels: int, heads: Sequence[dict], depth: Optional[int] = None,
+                 first_shortcut: Optional[bool] = None,
                  drop_path_rate: Union[None, float, Sequence[float]] = None, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if not heads:
@@ -44,6 +47,9 @@ class ConcatHeads(BaseModule):
         built = []
         for i, cfg in enumerate(heads):
             cfg = dict(cfg)
+            for key, value in (('depth', depth), ('first_shortcut', first_shortcut)):
+                if value is not None:
+                    cfg.setdefault(key, value)
             if drop_path_rate is not None and 'drop_path_rate' not in cfg:
                 cfg['drop_path_rate'] = self._rates_for(drop_path_rate, cfg)
             built.append(build_component(cfg, f'ConcatHeads.heads[{i}]', in_channels=in_channels))
