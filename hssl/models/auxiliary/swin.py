@@ -56,17 +56,19 @@ class GridSwinBlock(SwinTransformerBlock):
                          shift_size=0, dynamic_mask=True, **kwargs)
         self.max_window = window_size
         self.shifted = shifted
-        # relative position index of the full window into the bias table
+        # The relative position index of the full window into the bias table, a buffer of
+        # fixed shape. The index of the fitted window is derived from it at each call and
+        # kept as a plain attribute, not a buffer: buffers must keep their shapes (the EMA
+        # teacher copies the student's buffers, and the two see different grids).
         self.register_buffer('full_position_index', self.attn.relative_position_index.clone(),
                              persistent=False)
+        del self.attn.relative_position_index
 
     def fit(self, H: int, W: int) -> None:
-        """Set the window and shift timm's ``_attn`` uses for an H x W grid."""
+        """Set the window, shift and position index timm's ``_attn`` uses for H x W."""
         window = (fit_window(H, self.max_window), fit_window(W, self.max_window))
         self.shift_size = tuple(w // 2 if self.shifted and s > w else 0
                                 for s, w in zip((H, W), window))
-        if window == tuple(self.attn.window_size):
-            return
         device = self.full_position_index.device
         rows = torch.arange(window[0], device=device)[:, None] * self.max_window
         keep = (rows + torch.arange(window[1], device=device)).flatten()
