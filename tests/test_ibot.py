@@ -14,11 +14,13 @@ from hssl.registry import MODELS
 CONVNEXT = dict(type='ConvNeXtHead', depth=2)
 
 
-def tiny_ibot(auxiliary=None, patch_level_hssl=False):
-    cfg = tiny_dino(auxiliary)
-    cfg.update(type='IBOT', patch_loss=dict(type='MaskedPatchLoss', out_channels=64),
+def tiny_ibot(auxiliary=None, patch_level_hssl=False, patch_out_channels=None, **network_kw):
+    cfg = tiny_dino(auxiliary, **network_kw)
+    cfg.update(type='IBOT', patch_loss=dict(type='MaskedPatchLoss',
+                                            out_channels=patch_out_channels or 64),
                patch_level_hssl=patch_level_hssl, lambda2=0.5)
     cfg['network']['backbone']['use_mask_token'] = True
+    cfg['network']['projector']['patch_out_channels'] = patch_out_channels
     torch.manual_seed(0)
     model = MODELS.build(cfg)
     model.init_weights()
@@ -158,3 +160,33 @@ def test_bf16_autocast_runs_ibot_hssl():
     assert torch.isfinite(total)
     total.backward()
     assert model.student.backbone.mask_token.grad is not None
+
+
+def test_separate_patch_last_layer_is_used_for_patches_only_and_frozen_with_the_cls_one():
+    from test_hooks import fake_runner
+
+    from hssl.engine.hooks import FreezeLastLayerHook
+    model = tiny_ibot(CONVNEXT, patch_level_hssl=True, patch_out_channels=24, share_last_layer=True)
+    proj = model.student.projectors
+    assert proj['aux'].patch_last_layer is proj['base'].patch_last_layer  # shared, as last_layer
+    views, masks = views_and_masks()
+    out = model.student(views, masks=masks + [None, None], num_patch_views=2)
+    assert out['base'].cls.shape == (8, 64) and out['base'].patch.shape == (4, 64, 24)
+    # patch tokens go through the shared MLP, then the patch layer; cls through last_layer
+    tokens = model.student.backbone(torch.cat(views[:2]), mask=torch.cat(masks)).patch
+    head = proj['base']
+    expected = head.patch_last_layer(torch.nn.functional.normalize(head.mlp(tokens), dim=-1))
+    assert torch.allclose(out['base'].patch, expected, atol=1e-6)
+
+    runner = fake_runner(model, epoch=0)
+    hook = FreezeLastLayerHook(epochs=1)
+    hook.before_train(runner)
+    weights = [proj['base'].last_layer.parametrizations.weight.original1,
+               proj['base'].patch_last_layer.parametrizations.weight.original1]
+    before = [w.detach().clone() for w in weights]
+    runner.optim_wrapper.update_params(sum(model.loss(views, None, masks=masks).values()))
+    assert all(torch.equal(w, b) for w, b in zip(weights, before))  # both frozen in epoch 0
+    runner.epoch = 1
+    runner.optim_wrapper.update_params(sum(model.loss(views, None, masks=masks).values()))
+    assert not any(torch.equal(w, b) for w, b in zip(weights, before))
+    hook.after_train(runner)

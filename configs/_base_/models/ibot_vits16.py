@@ -21,7 +21,11 @@ model = dict(
             out_channels=out_channels,
             hidden_channels=2048,
             bottleneck_channels=256,
-            norm_last_layer=True)),
+            norm_last_layer=True,
+            # None: cls and patch tokens share the last layer (iBOT's shared_head, the
+            # HSSL recipe); an int gives patch tokens their own last layer of that width
+            # (set patch_loss.out_channels to match)
+            patch_out_channels=None)),
     # HSSL configs add network.auxiliary (e.g. configs/hssl/ibot_vits_convnext.py).
     loss=dict(type='DINOLoss', out_channels=out_channels, student_temp=0.1, center_momentum=0.9),
     patch_loss=dict(type='MaskedPatchLoss', out_channels=out_channels, student_temp=0.1,

@@ -3,7 +3,9 @@
 DINO's ``cancel_gradients_last_layer``: during the first ``epochs`` epochs the
 gradients of the last-layer parameters are dropped right before the optimizer
 step (after clipping), so the optimizer neither updates nor decays them and
-keeps no state for them. Implemented as an optimizer step pre-hook: it works
+keeps no state for them. Every parameter under a module whose name ends with
+``name`` is frozen: ``last_layer`` and iBOT's separate ``patch_last_layer``
+alike. Implemented as an optimizer step pre-hook: it works
 with DDP, AMP and gradient accumulation alike.
 """
 from mmengine.hooks import Hook
@@ -22,7 +24,8 @@ class FreezeLastLayerHook(Hook):
 
     def before_train(self, runner):
         model = unwrap(runner.model)
-        params = [p for n, p in model.named_parameters() if f'.{self.name}.' in f'.{n}']
+        params = [p for n, p in model.named_parameters()
+                  if any(part.endswith(self.name) for part in n.split('.')[:-1])]
         if not params:
             raise RuntimeError(f'FreezeLastLayerHook: the model has no parameter named "*{self.name}*"')
 

@@ -3,7 +3,14 @@
 3-layer MLP (GELU) -> bottleneck -> L2 normalisation -> weight-normalised
 linear layer without bias (DINO, Caron et al. 2021). With ``norm_last_layer``
 the weight-norm gain g is fixed to 1, so only the direction is learnt.
+
+iBOT's head shares the MLP between cls and patch tokens; its last layer is
+shared too (``shared_head=True``, the HSSL recipe) or, with
+``patch_out_channels`` set, patch tokens get their own weight-normalised last
+layer ``patch_last_layer`` of that width (iBOT's ``last_layer2``).
 """
+from typing import Optional
+
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -23,6 +30,7 @@ class DINOProjectionHead(BaseModule):
                  num_layers: int = 3,
                  norm_last_layer: bool = True,
                  use_bn: bool = False,
+                 patch_out_channels: Optional[int] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if num_layers < 1:
@@ -37,14 +45,18 @@ class DINOProjectionHead(BaseModule):
                 layers.append(nn.GELU())
         self.mlp = nn.Sequential(*layers)
         self.last_layer = weight_norm(nn.Linear(bottleneck_channels, out_channels, bias=False))
+        self.patch_last_layer = None if patch_out_channels is None else weight_norm(
+            nn.Linear(bottleneck_channels, patch_out_channels, bias=False))
         self.norm_last_layer = norm_last_layer
         self.out_channels = out_channels
         self._reset_gain()
 
     def _reset_gain(self):
-        gain = self.last_layer.parametrizations.weight.original0
-        gain.data.fill_(1.0)
-        gain.requires_grad = not self.norm_last_layer
+        for layer in (self.last_layer, self.patch_last_layer):
+            if layer is not None:
+                gain = layer.parametrizations.weight.original0
+                gain.data.fill_(1.0)
+                gain.requires_grad = not self.norm_last_layer
 
     def init_weights(self):
         super().init_weights()
@@ -55,8 +67,10 @@ class DINOProjectionHead(BaseModule):
                     nn.init.zeros_(m.bias)
         self._reset_gain()
 
-    def forward(self, x: Tensor) -> Tensor:
-        """(..., C) -> (..., out_channels): cls (B, C) or patch tokens (B, N, C)."""
+    def forward(self, x: Tensor, patch: bool = False) -> Tensor:
+        """(..., C) -> (..., K): cls (B, C) or, with ``patch=True``, patch
+        tokens (B, N, C); K is ``patch_out_channels`` for patches when set."""
         lead = x.shape[:-1]
         x = F.normalize(self.mlp(x.reshape(-1, x.shape[-1])), dim=-1, p=2)  # BN needs (M, C)
-        return self.last_layer(x).reshape(*lead, -1)
+        last = self.patch_last_layer if patch and self.patch_last_layer is not None else self.last_layer
+        return last(x).reshape(*lead, -1)

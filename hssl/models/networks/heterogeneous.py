@@ -65,8 +65,9 @@ class HeterogeneousNetwork(BaseModule):
             configs trained side by side (each may carry a ``name``).
         aux_projector: projection head config for auxiliary outputs; defaults
             to a copy of ``projector``.
-        share_last_layer: share the projector's ``last_layer`` between the
-            base and auxiliary projectors of a pair.
+        share_last_layer: share the projector's ``last_layer`` (and
+            ``patch_last_layer`` where there is one) between the base and
+            auxiliary projectors of a pair.
     """
 
     def __init__(self,
@@ -98,7 +99,9 @@ class HeterogeneousNetwork(BaseModule):
             head_width = getattr(self.aux_heads[name], 'out_channels', width)
             self._add_branch(name, name, aux_projector, head_width)
             if share_last_layer:
-                self.projectors[name].last_layer = self.projectors[base].last_layer
+                for layer in ('last_layer', 'patch_last_layer'):
+                    if getattr(self.projectors[base], layer, None) is not None:
+                        setattr(self.projectors[name], layer, getattr(self.projectors[base], layer))
             self.pairs.append((name, (base, name), 1.0 / len(aux_cfgs)))
 
     @staticmethod
@@ -161,7 +164,7 @@ class HeterogeneousNetwork(BaseModule):
             wanted = num_patch_views and (patch_branches is None or branch in patch_branches)
             patch = torch.cat(patch)[:num_patch_views * batch] if wanted else None
             outputs[branch] = BranchOutput(cls=proj(torch.cat(cls)),
-                                           patch=proj(patch) if patch is not None else None)
+                                           patch=proj(patch, patch=True) if patch is not None else None)
         return outputs
 
 
