@@ -73,6 +73,23 @@ def test_gradient_reaches_the_grid_and_eval_is_deterministic(name):
     assert torch.equal(a.cls, b.cls) and torch.equal(a.patch, b.patch)
 
 
+@pytest.mark.parametrize('name', [n for n in HEADS if n != 'ConcatHeads'])
+def test_cls_token_is_the_normalised_average_of_the_output_grid(name):
+    head = build(HEADS[name]).eval()
+    grid = torch.randn(2, WIDTH, 3, 3)
+    out = head(grid)
+    y = head.blocks(to_layout(head, grid))
+    tokens = y.flatten(2).transpose(1, 2) if head.layout == 'nchw' else y.reshape(2, 9, WIDTH)
+    assert torch.allclose(out.cls, head.norm(tokens.mean(1)), atol=1e-5)
+    assert torch.allclose(out.patch, head.norm(tokens), atol=1e-5)
+
+
+@pytest.mark.parametrize('bad', [0, -1, 1.5])
+def test_depth_must_be_a_positive_integer(bad):
+    with pytest.raises(ValueError, match='depth must be an integer >= 1'):
+        ConvNeXtHead(in_channels=8, depth=bad)
+
+
 def test_concat_width_is_the_sum_and_outputs_are_the_inner_ones():
     head = build(dict(type='ConcatHeads', heads=[dict(type='ConvNeXtHead', depth=1),
                                                  dict(type='ViTHead', depth=2),
