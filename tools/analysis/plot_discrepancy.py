@@ -1,0 +1,98 @@
+"""Plot the training dynamic of the discrepancy D (HSSL Eq. 5, Fig. 6).
+
+    python tools/analysis/plot_discrepancy.py WORK_DIR_or_LOG_JSON [--out discrepancy.png]
+        [--heads convnext resmlp] [--title TEXT]
+
+Reads the ``discrepancy/<head>`` scalars that ``DiscrepancyHook`` writes with
+mmengine's ``LocalVisBackend``: from one json-lines file, or from every
+``<WORK_DIR>/<timestamp>/vis_data/*.json`` (several runs of a resumed training
+are merged by iteration, the later run winning). One curve per auxiliary head,
+D against the training iteration.
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+import sys
+from typing import Dict, List
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+PREFIX = 'discrepancy/'
+
+
+def log_files(path: str) -> List[str]:
+    if osp.isfile(path):
+        return [path]
+    if not osp.isdir(path):
+        raise FileNotFoundError(f'{path}: no such work dir or log file')
+    files = sorted(glob.glob(osp.join(path, '**', 'vis_data', '*.json'), recursive=True))
+    files = [f for f in files if osp.basename(f) != 'config.json']
+    if not files:
+        raise FileNotFoundError(f'{path}: no vis_data/*.json scalar logs below it')
+    return files
+
+
+def read_curves(files: List[str]) -> Dict[str, List[tuple]]:
+    """``{head: [(iteration, D), ...]}`` sorted by iteration."""
+    curves: Dict[str, Dict[int, float]] = {}
+    for path in files:  # sorted by run timestamp: a later run overwrites a step
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                if PREFIX not in line:
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise ValueError(f'{path}, line {n}: not json ({e})') from None
+                if 'step' not in row:
+                    raise ValueError(f'{path}, line {n}: a discrepancy row without "step"')
+                for key, value in row.items():
+                    if key.startswith(PREFIX):
+                        curves.setdefault(key[len(PREFIX):], {})[int(row['step'])] = float(value)
+    return {h: sorted(points.items()) for h, points in sorted(curves.items())}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('log', help='a work dir, or one vis_data/*.json scalars file')
+    parser.add_argument('--out', default='discrepancy.png', help='PNG to write')
+    parser.add_argument('--heads', nargs='+', help='only these heads (default: all)')
+    parser.add_argument('--title', default='Discrepancy between the base model and the '
+                        'auxiliary head')
+    args = parser.parse_args()
+    try:
+        files = log_files(args.log)
+        curves = read_curves(files)
+    except (FileNotFoundError, ValueError) as e:
+        sys.exit(f'error: {e}')
+    if not curves:
+        sys.exit(f'error: no "discrepancy/<head>" scalars in {", ".join(files)}; '
+                 'train with a DiscrepancyHook in custom_hooks')
+    if args.heads:
+        missing = sorted(set(args.heads) - set(curves))
+        if missing:
+            sys.exit(f'error: no curve for {missing}; the log has {sorted(curves)}')
+        curves = {h: curves[h] for h in args.heads}
+
+    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=150)
+    for head, points in curves.items():
+        steps, values = zip(*points)
+        ax.plot(steps, values, marker='o', markersize=3, label=head)
+        print(f'{head}: {len(points)} points, D from {values[0]:.4f} (iteration {steps[0]}) to '
+              f'{values[-1]:.4f} (iteration {steps[-1]}), max {max(values):.4f}')
+    ax.set_xlabel('iteration')
+    ax.set_ylabel('discrepancy D (Eq. 5)')
+    ax.set_title(args.title, fontsize=9)
+    ax.legend(title='auxiliary head', fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(args.out)
+    print(f'wrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()
