@@ -69,19 +69,19 @@ class DiscrepancyHook(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         if not self.by_epoch and (self.every_n_train_iters(runner, self.interval)
                                   or self.is_last_train_iter(runner)):
-            self._log(runner, step=runner.iter + 1)
+            self._log(runner, step=runner.iter + 1, when=f'iteration {runner.iter + 1}')
 
     def after_train_epoch(self, runner):
         if self.by_epoch and (self.every_n_epochs(runner, self.interval)
                               or self.is_last_train_epoch(runner)):
-            self._log(runner, step=runner.iter)
+            self._log(runner, step=runner.iter,
+                      when=f'epoch {runner.epoch + 1} (iteration {runner.iter})')
 
-    def _log(self, runner, step: int):
+    def _log(self, runner, step: int, when: str):
         values = compute_discrepancy(unwrap(runner.model), self._loader,
                                      temperature=self.temperature, max_batches=self.max_batches)
         runner.message_hub.update_info('discrepancy', dict(values))
         runner.visualizer.add_scalars({f'discrepancy/{h}': d for h, d in values.items()},
                                       step=step)
         text = ', '.join(f'{h} {d:.4f}' for h, d in values.items())
-        runner.logger.info(f'Discrepancy D (Eq. 5) at epoch {runner.epoch}, '
-                           f'iteration {step}: {text}')
+        runner.logger.info(f'Discrepancy D (Eq. 5) after {when}: {text}')
