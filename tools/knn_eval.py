@@ -1,43 +1,81 @@
-"""k-NN evaluation of a pre-trained backbone (DINO's weighted k-NN).
+"""Weighted k-NN evaluation (DINO / iBOT ``eval_knn``), two modes.
 
-    python tools/knn_eval.py CONFIG CHECKPOINT [--train-dir DIR --val-dir DIR]
-        [--k 10 20 100 200] [--temperature 0.07] [--backend auto|faiss|torch]
-        [--student] [--out RESULT.json]
+From a model (features extracted, then cached)::
+
+    python tools/knn_eval.py CONFIG CHECKPOINT --train-dir DIR --val-dir DIR
+        [--teacher | --student] [--k 10 20 100 200] [--temperature 0.07]
+        [--backend auto|faiss|torch] [--out RESULT.json]
     python tools/knn_eval.py CONFIG --random-init ...   # the same network untrained
+    torchrun --nproc_per_node 8 tools/knn_eval.py CONFIG CHECKPOINT ...  # sharded extraction
+
+From features (the FAISS k-NN benchmark mode)::
+
+    python tools/knn_eval.py --features FEATS.npz [--k ...] [--out RESULT.json]
+
+FEATS.npz holds ``train_features`` (N, D), ``train_labels`` (N,),
+``test_features`` (M, D), ``test_labels`` (M,); the feature cache files of the
+first mode are such files.
 
 Without --train-dir/--val-dir the config's ``knn_train_dataset`` and
-``knn_test_dataset`` are used. Features: the teacher backbone's cls token
-(``--student`` for the student's), L2-normalised.
+``knn_test_dataset`` are used. Images go through the config's
+``knn_pipeline`` or else DINO's evaluation transform (short edge to
+size*256/224, bicubic, centre crop to the backbone's ``img_size``). Features:
+the teacher backbone's cls token (``--student`` for the student's).
 """
 import argparse
 import json
+import math
+import os
+import os.path as osp
+import sys
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.registry import DefaultScope
+from torch import distributed as dist
 
 import hssl  # noqa: F401
-from hssl.apis import build_loader, build_model, extract_features
-from hssl.evaluation import knn_accuracy
+from hssl.apis import build_model
+from hssl.evaluation import (dino_eval_pipeline, extract_dataset_features, feature_cache_key,
+                             knn_accuracy, load_features, save_features)
+from hssl.evaluation.features import sha256_file
+from hssl.registry import DATASETS
+
+DEFAULT_CACHE = osp.join(osp.expanduser('~'), '.cache', 'hssl', 'knn_features')
 
 
-def parse_args():
-    p = argparse.ArgumentParser(description='k-NN evaluation of a backbone')
-    p.add_argument('config')
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='k-NN evaluation of a backbone or of saved features')
+    p.add_argument('config', nargs='?', help='model config (not with --features)')
     p.add_argument('checkpoint', nargs='?', help='checkpoint to evaluate')
+    p.add_argument('--features', metavar='FEATS.npz',
+                   help='evaluate saved features instead of a model (benchmark mode)')
     p.add_argument('--random-init', action='store_true',
                    help='evaluate the network at (seeded) random initialisation')
     p.add_argument('--train-dir', help='labelled class-folder tree of the k-NN memory')
     p.add_argument('--val-dir', help='labelled class-folder tree to classify')
+    branch = p.add_mutually_exclusive_group()
+    branch.add_argument('--teacher', action='store_true',
+                        help="use the teacher's backbone (the default where there is a teacher)")
+    branch.add_argument('--student', action='store_true', help="use the student's backbone")
     p.add_argument('--k', type=int, nargs='+', default=[10, 20, 100, 200])
     p.add_argument('--temperature', type=float, default=0.07)
     p.add_argument('--backend', default='auto', choices=['auto', 'faiss', 'torch'])
-    p.add_argument('--student', action='store_true', help="use the student's backbone")
     p.add_argument('--batch-size', type=int, default=128)
     p.add_argument('--num-workers', type=int, default=2)
-    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    p.add_argument('--out', help='write {"top1": {k: %}, "top5": {k: %}} here')
+    p.add_argument('--device', default=None, help='default: cuda when available, else cpu')
+    p.add_argument('--cache-dir', default=DEFAULT_CACHE,
+                   help=f'feature cache, keyed by checkpoint and data (default {DEFAULT_CACHE})')
+    p.add_argument('--no-cache', action='store_true', help='neither read nor write the cache')
+    p.add_argument('--out', help='write {"top1": {"k": %%}, "top5": {"k": %%}} here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args = p.parse_args()
+    args = p.parse_args(argv)
+    if args.features:
+        if args.config or args.checkpoint or args.random_init:
+            p.error('--features evaluates saved features: give no CONFIG, CHECKPOINT or --random-init')
+        return args
+    if args.config is None:
+        p.error('give CONFIG and CHECKPOINT (or --random-init), or --features FEATS.npz')
     if (args.checkpoint is None) == (not args.random_init):
         p.error('give a CHECKPOINT or --random-init (one of them)')
     if (args.train_dir is None) != (args.val_dir is None):
@@ -46,9 +84,10 @@ def parse_args():
 
 
 def dataset_cfgs(cfg, args):
+    """The (train, test) dataset configs: the folders given, else the config's."""
     if args.train_dir:
-        pipeline = cfg.get('knn_pipeline') or [dict(type='LoadImage'),
-                                               dict(type='PackInputs')]
+        pipeline = cfg.get('knn_pipeline') or dino_eval_pipeline(
+            cfg.model.network.backbone.get('img_size', 224))
         return [dict(type='ImageFolder', data_root=d, pipeline=pipeline)
                 for d in (args.train_dir, args.val_dir)]
     if 'knn_train_dataset' not in cfg or 'knn_test_dataset' not in cfg:
@@ -57,28 +96,99 @@ def dataset_cfgs(cfg, args):
     return [cfg.knn_train_dataset, cfg.knn_test_dataset]
 
 
-def main():
-    args = parse_args()
+def init_distributed():
+    """Join the torchrun process group, if launched by torchrun with several processes."""
+    if int(os.environ.get('WORLD_SIZE', 1)) > 1 and not dist.is_initialized():
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+        dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
+    if dist.is_initialized():
+        return dist.get_rank()
+    return 0
+
+
+def _broadcast(value, rank):
+    if not dist.is_initialized():
+        return value
+    box = [value if rank == 0 else None]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def model_features(args, rank):
+    """Features of the model on the two datasets (rank 0; None elsewhere), cached."""
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model = build_model(cfg, None if args.random_init else args.checkpoint, device=args.device)
     scope = cfg.get('default_scope', 'hssl')
-    feats = []
-    for name, ds in zip(('train', 'test'), dataset_cfgs(cfg, args)):
-        loader = build_loader(ds, args.batch_size, args.num_workers, scope)
-        feats.append(extract_features(model, loader, use_teacher=not args.student,
-                                      desc=f'{name} features'))
+    ds_cfgs = dataset_cfgs(cfg, args)
+    with DefaultScope.overwrite_default_scope(scope):
+        datasets = [DATASETS.build(c) for c in ds_cfgs]
+    branch = 'student' if args.student else 'teacher'
+    cache = None
+    if rank == 0 and not args.no_cache:
+        weights = ('random-init' if args.random_init else sha256_file(args.checkpoint))
+        key = feature_cache_key(weights, datasets, [ds_cfgs, cfg.model, branch])
+        cache = key and osp.join(args.cache_dir, f'{key}.npz')
+    cache = _broadcast(cache, rank)
+    if cache and osp.isfile(cache):
+        if rank == 0:
+            print(f'features from the cache: {cache}')
+        return load_features(cache) if rank == 0 else None
+    device = args.device or (f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available()
+                             else 'cpu')
+    model = build_model(cfg, None if args.random_init else args.checkpoint, device=device)
+    feats = [extract_dataset_features(model, ds, args.batch_size, args.num_workers,
+                                      use_teacher=not args.student, desc=f'{name} features')
+             for name, ds in zip(('train', 'test'), datasets)]
+    if rank != 0:
+        return None
     (train_x, train_y), (test_x, test_y) = feats
-    result = knn_accuracy(train_x, train_y, test_x, test_y, ks=args.k,
-                          temperature=args.temperature, backend=args.backend)
-    print(f'k-NN on {len(test_y)} images, memory of {len(train_y)}, T={args.temperature}')
+    if cache:
+        save_features(cache, train_x, train_y, test_x, test_y)
+        print(f'features cached at {cache} (evaluate again with --features {cache})')
+    return dict(train_features=train_x.numpy(), train_labels=train_y,
+                test_features=test_x.numpy(), test_labels=test_y)
+
+
+def report(result, ks, feats, temperature, backend, out=None):
+    """Print the top-1 / top-5 table; write the JSON (percent; null for n/a)."""
+    print(f'k-NN on {len(feats["test_labels"])} images, memory of {len(feats["train_labels"])}, '
+          f'T={temperature}, backend {backend}')
     print(f'{"k":>6} {"top-1":>8} {"top-5":>8}')
-    for k in args.k:
-        print(f'{k:>6} {result["top1"][k]:>8.2f} {result["top5"][k]:>8.2f}')
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump({m: {str(k): v for k, v in r.items()} for m, r in result.items()}, f, indent=1)
+    for k in dict.fromkeys(ks):
+        top5 = result['top5'][k]
+        print(f'{k:>6} {result["top1"][k]:>8.2f} {"n/a" if math.isnan(top5) else f"{top5:.2f}":>8}')
+    if out:
+        table = {m: {str(k): (None if math.isnan(v) else v) for k, v in r.items()}
+                 for m, r in result.items()}
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+        with open(out, 'w') as f:
+            json.dump(table, f, indent=1)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    rank = 0
+    try:
+        if args.features:
+            feats = load_features(args.features)
+        else:
+            rank = init_distributed()
+            feats = model_features(args, rank)
+        if rank != 0:
+            return None
+        result = knn_accuracy(feats['train_features'], feats['train_labels'],
+                              feats['test_features'], feats['test_labels'], ks=args.k,
+                              temperature=args.temperature, backend=args.backend)
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        where = f'{args.features}: ' if args.features and str(args.features) not in str(err) else ''
+        sys.exit(f'knn_eval.py: error: {where}{err.args[0] if err.args else err}')
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    report(result, args.k, feats, args.temperature, args.backend, args.out)
+    return result
 
 
 if __name__ == '__main__':

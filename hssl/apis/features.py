@@ -1,17 +1,16 @@
 """Build a model from a config, load weights, extract backbone features."""
 import logging
-from typing import Optional, Tuple
+from typing import Optional
 
-import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from hssl.engine.runner import describe_mismatch
+from hssl.evaluation.features import extract_features  # noqa: F401 (public here too)
 from hssl.registry import DATASETS, MODELS
 
 
@@ -19,10 +18,11 @@ def build_model(cfg: Config, checkpoint: Optional[str] = None, device: str = 'cp
     """The config's model with ``checkpoint``'s weights (strict), or freshly
     initialised (seeded) when ``checkpoint`` is None. In eval mode."""
     torch.set_flush_denormal(True)  # see HSSLRunner.setup_env
+    if checkpoint is None:  # construction draws random numbers too (e.g. conv defaults)
+        torch.manual_seed(seed)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'hssl')):
         model = MODELS.build(cfg.model)
     if checkpoint is None:
-        torch.manual_seed(seed)
         logger = logging.getLogger('mmengine')  # mmengine prints every parameter's init
         level = logger.level
         logger.setLevel(logging.WARNING)
@@ -46,16 +46,3 @@ def build_loader(dataset_cfg: dict, batch_size: int = 128, num_workers: int = 2,
         dataset = DATASETS.build(dataset_cfg)
     return DataLoader(dataset, batch_size=batch_size, num_workers=num_workers,
                       shuffle=False, collate_fn=default_collate)
-
-
-@torch.no_grad()
-def extract_features(model, loader: DataLoader, use_teacher: bool = True,
-                     desc: str = 'features') -> Tuple[torch.Tensor, np.ndarray]:
-    """Backbone cls features of every sample (teacher by default) and labels."""
-    feats, labels = [], []
-    for data in tqdm(loader, desc=desc, leave=False):
-        data = model.data_preprocessor(data, False)
-        inputs = data['inputs']
-        feats.append(model.extract_feat(inputs, use_teacher=use_teacher).float().cpu())
-        labels.extend(int(s.gt_label) for s in data['data_samples'])
-    return torch.cat(feats), np.asarray(labels)

@@ -1,0 +1,190 @@
+"""tools/knn_eval.py: features mode, model mode with its cache, bad input, sharding."""
+import importlib.util
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from conftest import REPO
+from PIL import Image
+
+from hssl.evaluation import dino_eval_pipeline, knn_accuracy, load_features, save_features
+from hssl.evaluation.features import interleave
+
+TINY = osp.join(REPO, 'tests', 'tiny_digits_config.py')
+
+
+def subset(name, stop, step):
+    """--cfg-options entry: every ``step``-th image (all classes; folders are class-sorted)."""
+    return f'{name}.indices=[{",".join(map(str, range(0, stop, step)))}]'
+
+
+SMALL_DATA = [subset('knn_train_dataset', 1437, 24), subset('knn_test_dataset', 360, 18)]
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location('knn_eval_tool', osp.join(REPO, 'tools', 'knn_eval.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def tool():
+    return load_tool()
+
+
+def clustered(rng, n, centres, noise=0.5):
+    labels = rng.integers(0, len(centres), n)
+    return (centres[labels] + noise * rng.standard_normal((n, centres.shape[1]))).astype(np.float32), labels
+
+
+@pytest.fixture
+def feats_file(tmp_path):
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((6, 8)) * 2
+    train_x, train_y = clustered(rng, 80, centres)
+    test_x, test_y = clustered(rng, 30, centres)
+    path = str(tmp_path / 'feats.npz')
+    save_features(path, train_x, train_y, test_x, test_y)
+    return path, (train_x, train_y, test_x, test_y)
+
+
+def test_features_mode_table_and_json(tool, feats_file, tmp_path, capsys):
+    path, arrays = feats_file
+    out = tmp_path / 'res.json'
+    result = tool.main(['--features', path, '--k', '1', '5', '20', '--backend', 'torch',
+                        '--out', str(out)])
+    expected = knn_accuracy(*arrays, ks=(1, 5, 20), backend='torch')
+    assert result == expected
+    written = json.loads(out.read_text())
+    assert written == {m: {str(k): v for k, v in r.items()} for m, r in expected.items()}
+    assert list(written['top1']) == ['1', '5', '20']
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith('k-NN on 30 images, memory of 80, T=0.07')
+    assert lines[2].split() == ['1', f'{expected["top1"][1]:.2f}', f'{expected["top5"][1]:.2f}']
+
+
+def test_default_ks_and_fewer_than_five_classes(tool, tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    path = str(tmp_path / 'f.npz')
+    save_features(path, rng.standard_normal((250, 4)), np.arange(250) % 3,
+                  rng.standard_normal((7, 4)), np.arange(7) % 3)
+    out = tmp_path / 'r.json'
+    tool.main(['--features', path, '--out', str(out)])
+    written = json.loads(out.read_text())
+    assert list(written['top1']) == ['10', '20', '100', '200']
+    assert all(v is None for v in written['top5'].values())  # top-5 of 3 classes: n/a
+    assert 'n/a' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('change,words', [
+    (dict(train_labels=np.arange(79) % 6), ['79 labels', '80 samples', 'mismatch']),
+    (dict(test_labels=np.arange(29) % 6), ['29 labels', '30 samples']),
+    (dict(test_features=np.zeros((30, 5), np.float32)), ['same width', '(80, 8)', '(30, 5)']),
+    (dict(k=['100']), ['k=100', 'larger than the training set', '80 samples']),
+    (dict(drop='test_labels'), ["missing array(s) ['test_labels']", 'feats.npz']),
+])
+def test_bad_features_file(tool, feats_file, change, words, capsys):
+    path, (train_x, train_y, test_x, test_y) = feats_file
+    arrays = dict(train_features=train_x, train_labels=train_y, test_features=test_x,
+                  test_labels=test_y)
+    ks = change.pop('k', ['5'])
+    arrays.pop(change.pop('drop', None), None)
+    arrays.update(change)
+    np.savez(path, **arrays)
+    with pytest.raises(SystemExit) as info:
+        tool.main(['--features', path, '--k', *ks, '--backend', 'torch'])
+    message = str(info.value)
+    assert message.startswith('knn_eval.py: error: ') and path in message
+    for word in words:
+        assert word in message, (word, message)
+
+
+def test_missing_features_file(tool, tmp_path):
+    with pytest.raises(SystemExit, match='does not exist'):
+        tool.main(['--features', str(tmp_path / 'nope.npz')])
+
+
+def test_model_mode_caches_features(tool, tmp_path, data_root, monkeypatch, capsys):
+    argv = [TINY, '--random-init', '--k', '5', '10', '--backend', 'torch', '--num-workers', '0',
+            '--cache-dir', str(tmp_path / 'cache'), '--cfg-options', *SMALL_DATA]
+    first = tool.main(argv + ['--out', str(tmp_path / 'a.json')])
+    cached = os.listdir(tmp_path / 'cache')
+    assert len(cached) == 1 and 'features cached at' in capsys.readouterr().out
+    feats = load_features(str(tmp_path / 'cache' / cached[0]))
+    assert feats['train_features'].shape == (60, 32) and feats['test_features'].shape == (20, 32)
+    assert np.array_equal(feats['test_labels'], np.sort(feats['test_labels']))  # folder order
+    assert set(feats['test_labels']) == set(range(10))
+
+    def no_extraction(*args, **kwargs):
+        raise AssertionError('features were extracted again instead of read from the cache')
+
+    monkeypatch.setattr(tool, 'extract_dataset_features', no_extraction)
+    again = tool.main(argv[:3] + ['20'] + argv[5:])  # another k: the cache answers
+    assert 'features from the cache' in capsys.readouterr().out
+    assert again['top1'][20] == knn_accuracy(*feats.values(), ks=20, backend='torch')['top1'][20]
+    assert first == knn_accuracy(*feats.values(), ks=(5, 10), backend='torch')
+    # other data: another key, so features are extracted (and refused here)
+    with pytest.raises(AssertionError, match='extracted again'):
+        tool.main(argv[:-1] + [subset('knn_test_dataset', 360, 17)])
+    # --student is another key too
+    with pytest.raises(AssertionError, match='extracted again'):
+        tool.main(argv + ['--student'])
+
+
+def test_cli_argument_errors(tool):
+    for argv in (['--features', 'f.npz', TINY], [TINY], [TINY, 'ckpt.pth', '--random-init'],
+                 [TINY, '--random-init', '--train-dir', 'a'], [TINY, 'c', '--teacher', '--student']):
+        with pytest.raises(SystemExit):
+            tool.parse_args(argv)
+
+
+def test_dino_eval_pipeline_resizes_short_edge_and_centre_crops(tmp_path):
+    from hssl.datasets import ImageFolder
+    img = np.zeros((64, 40, 3), np.uint8)  # H=64, W=40
+    img[:, :, 0] = np.arange(64)[:, None]  # row index in red
+    (tmp_path / 'c').mkdir()
+    Image.fromarray(img).save(tmp_path / 'c' / 'a.png')
+    pipeline = dino_eval_pipeline(32)
+    assert pipeline[1]['scale'] == 37  # 32 * 256 / 224
+    sample = ImageFolder(str(tmp_path), pipeline=pipeline)[0]
+    assert tuple(sample['inputs'].shape) == (3, 32, 32)
+    # short edge 40 -> 37, long 64 -> 59; the crop keeps rows 13..45 of 59, i.e.
+    # original rows ~14..49: the red ramp's centre stays at the centre.
+    red = sample['inputs'][2].float()  # BGR
+    assert abs(red.mean().item() - 31.5) < 1.5
+
+
+def test_interleave_restores_dataset_order():
+    feats = torch.arange(7.0).unsqueeze(1).repeat(1, 2)
+    labels = np.arange(7) * 10
+    parts = [(feats[r::3], labels[r::3]) for r in range(3)]
+    got_f, got_y = interleave(parts)
+    assert torch.equal(got_f, feats) and np.array_equal(got_y, labels)
+
+
+@pytest.mark.slow
+def test_two_process_extraction_equals_one(tmp_path, data_root):
+    base = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+            '--master_port', str(29600 + os.getpid() % 1000)]
+    argv = ['tools/knn_eval.py', TINY, '--random-init', '--k', '5', '--backend', 'torch',
+            '--num-workers', '0', '--cache-dir', str(tmp_path / 'cache2'),
+            '--out', str(tmp_path / 'two.json'), '--cfg-options', SMALL_DATA[0],
+            subset('knn_test_dataset', 360, 17)]  # 22 images: uneven shards
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run(base + argv, cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    argv[argv.index('--cache-dir') + 1] = str(tmp_path / 'cache1')
+    argv[argv.index('--out') + 1] = str(tmp_path / 'one.json')
+    load_tool().main(argv[1:])
+    two = load_features(os.path.join(tmp_path / 'cache2', os.listdir(tmp_path / 'cache2')[0]))
+    one = load_features(os.path.join(tmp_path / 'cache1', os.listdir(tmp_path / 'cache1')[0]))
+    for key in one:
+        np.testing.assert_allclose(two[key], one[key], rtol=1e-5, atol=1e-6)
+    assert json.load(open(tmp_path / 'two.json')) == json.load(open(tmp_path / 'one.json'))
