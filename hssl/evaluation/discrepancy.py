@@ -54,7 +54,7 @@ def discrepancy_pairs(network) -> List[Tuple[str, str, str]]:
     of each head trained side by side (``'aux_convnext'`` -> ``'convnext'``).
     """
     found = []
-    for target, predictions, _ in network.pairs:
+    for target, predictions, _ in network.hssl_pairs:  # without deep-to-shallow pairs
         bases = [b for b in predictions if b != target]
         if bases:
             head = target[4:] if target.startswith('aux_') else target

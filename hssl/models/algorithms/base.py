@@ -46,6 +46,9 @@ class SelfSupervisedAlgorithm(BaseModel):
             # teacher already is that copy, so every update is an EMA step.
             self.teacher.steps.fill_(1)
             disable_stochastic_layers(self.teacher)
+            # deep-to-shallow branches are never targets: the teacher skips them
+            # (their EMA copies exist only so that teacher and student match)
+            self.teacher.module.with_intermediate = False
 
     def init_weights(self):
         super().init_weights()

@@ -3,9 +3,10 @@
 The teacher sees the global views, the student all views; for every pair of
 the network (:attr:`HeterogeneousNetwork.pairs`) the student branch learns the
 centred, sharpened teacher target branch over view pairs q != v. Each target
-branch has its own centre.
+branch has its own centre, updated once per step even where several pairs
+share the target (deep-to-shallow pairs learn the final layer's target).
 """
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 import torch
 from mmengine.model import ModuleDict
@@ -37,12 +38,23 @@ class DINO(SelfSupervisedAlgorithm):
         with torch.no_grad():
             teacher = self.teacher(inputs[:self.num_global_views])
         student = self.student(inputs)
-        losses = {}
-        for target, predictions, weight in self.student.pairs:
-            criterion = self.criteria[target]
-            probs = criterion.teacher_probs(teacher[target].cls)
-            for branch in predictions:
-                losses[f'loss_{branch}'] = weight * criterion(
-                    probs, student[branch].cls, self.num_global_views, len(inputs))
-            criterion.update_center(teacher[target].cls)
-        return losses
+        return cls_pair_losses(self.student.pairs, self.criteria, teacher, student,
+                               self.num_global_views, len(inputs))
+
+
+def cls_pair_losses(pairs: Sequence, criteria, teacher, student, num_global_views: int,
+                    num_views: int, scale: float = 1.0, prefix: str = 'loss_'
+                    ) -> Dict[str, Tensor]:
+    """DINO's cls loss for every (target, predictions, weight) pair; each
+    target's teacher probabilities computed, and its centre updated, once."""
+    losses, probs = {}, {}
+    for target, predictions, weight in pairs:
+        criterion = criteria[target]
+        if target not in probs:
+            probs[target] = criterion.teacher_probs(teacher[target].cls)
+        for branch in predictions:
+            losses[f'{prefix}{branch}'] = scale * weight * criterion(
+                probs[target], student[branch].cls, num_global_views, num_views)
+    for target in probs:
+        criteria[target].update_center(teacher[target].cls)
+    return losses

@@ -23,6 +23,7 @@ from torch import Tensor
 from hssl.models.builder import build_component
 from hssl.registry import MODELS
 from .base import SelfSupervisedAlgorithm
+from .dino import cls_pair_losses
 
 
 @MODELS.register_module()
@@ -47,8 +48,9 @@ class IBOT(SelfSupervisedAlgorithm):
         self.lambda1, self.lambda2 = lambda1, lambda2
         self.patch_level_hssl = patch_level_hssl
         self.masking = True  # MaskStartHook turns it off before its start epoch
-        pairs = self.student.pairs
+        # patch level: the HSSL pairs only (deep-to-shallow pairs are cls-level);
         # image level only: the base branch of each pair learns the teacher's base patches
+        pairs = self.student.hssl_pairs
         self.patch_pairs = pairs if patch_level_hssl else [(p[0], (p[0],), w) for _, p, w in pairs]
         self.criteria = ModuleDict({t: build_component(loss, 'model.loss') for t, _, _ in pairs})
         self.patch_criteria = ModuleDict(
@@ -80,14 +82,8 @@ class IBOT(SelfSupervisedAlgorithm):
             teacher = self.teacher(inputs[:G], num_patch_views=G, patch_branches=targets)
         student = self.student(inputs, masks=list(masks) + [None] * (len(inputs) - G),
                                num_patch_views=G, patch_branches=predictions)
-        losses = {}
-        for target, predictions, weight in self.student.pairs:
-            criterion = self.criteria[target]
-            probs = criterion.teacher_probs(teacher[target].cls)
-            for branch in predictions:
-                losses[f'loss_cls_{branch}'] = self.lambda1 * weight * criterion(
-                    probs, student[branch].cls, G, len(inputs))
-            criterion.update_center(teacher[target].cls)
+        losses = cls_pair_losses(self.student.pairs, self.criteria, teacher, student, G,
+                                 len(inputs), scale=self.lambda1, prefix='loss_cls_')
         for target, predictions, weight in self.patch_pairs:
             criterion = self.patch_criteria[target]
             probs = criterion.teacher_probs(teacher[target].patch)

@@ -10,6 +10,10 @@ mmpretrain / mmseg / mmdet load its weights directly). What it adds:
   norm, cls token dropped).
 * an optional learnable mask token that replaces masked patch embeddings
   before the position embedding (iBOT / BEiT style).
+* mmpretrain's ``out_indices``: the cls tokens of the listed blocks other than
+  the last, through the shared final norm, in ``BackboneOutput.inter_cls``
+  (deep-to-shallow / SDSSL supervision of intermediate layers), collected in
+  the same pass over the blocks.
 * presets named as in timm (tiny 192, small 384, base 768, large 1024).
 """
 from typing import NamedTuple, Optional
@@ -41,6 +45,9 @@ class BackboneOutput(NamedTuple):
     cls: Tensor  # (B, C) normalised cls token
     patch: Tensor  # (B, N, C) normalised patch tokens
     grid: Tensor  # (B, C, h, w) last block's patch tokens before the final norm
+    # (n, B, C) normalised cls tokens of the intermediate blocks in ``out_indices``
+    # (None when only the last block is listed, the default)
+    inter_cls: Optional[Tensor] = None
 
 
 @MODELS.register_module()
@@ -54,6 +61,9 @@ class ViT(VisionTransformer):
             sizes (multi-crop) interpolate it.
         patch_size: e.g. 16 for 224 px images, 4 for 32 px images.
         use_mask_token: create a learnable mask token (iBOT).
+        out_indices: blocks whose cls token is returned (0-based, negative
+            from the end; mmpretrain's argument). The last block is always the
+            output; the others, in ascending order, come as ``inter_cls``.
         **kwargs: mmpretrain ``VisionTransformer`` arguments
             (``drop_path_rate``, ``qkv_bias``, ``init_cfg``, ...).
     """
@@ -63,6 +73,7 @@ class ViT(VisionTransformer):
                  img_size=224,
                  patch_size=16,
                  use_mask_token: bool = False,
+                 out_indices=-1,
                  init_cfg=DEFAULT_INIT,
                  **kwargs):
         if isinstance(arch, str):
@@ -71,7 +82,7 @@ class ViT(VisionTransformer):
                                  'or give a dict with embed_dims, num_layers, num_heads, '
                                  'feedforward_channels')
             arch = ARCHS[arch]
-        for key in ('out_type', 'out_indices', 'with_cls_token', 'final_norm'):
+        for key in ('out_type', 'with_cls_token', 'final_norm'):
             if key in kwargs:
                 raise ValueError(f'ViT: "{key}" is fixed by hssl (it returns cls, patch and the '
                                  'pre-norm grid of the last block); remove it from the config')
@@ -82,12 +93,18 @@ class ViT(VisionTransformer):
             img_size=img_size,
             patch_size=patch_size,
             out_type='raw',
+            out_indices=_check_out_indices(out_indices, arch),
             with_cls_token=True,
             final_norm=True,
             init_cfg=init_cfg,
             **kwargs)
         self.patch_size = patch_size
         self.mask_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims)) if use_mask_token else None
+
+    @property
+    def intermediate_indices(self):
+        """The blocks of ``out_indices`` other than the last, ascending."""
+        return sorted(set(self.out_indices) - {self.num_layers - 1})
 
     def init_weights(self):
         super().init_weights()
@@ -114,8 +131,23 @@ class ViT(VisionTransformer):
         x = x + resize_pos_embed(self.pos_embed, self.patch_resolution, hw,
                                  mode=self.interpolate_mode, num_extra_tokens=self.num_extra_tokens)
         x = self.pre_norm(self.drop_after_pos(x))
-        for layer in self.layers:
+        wanted, inter = self.intermediate_indices, []
+        for i, layer in enumerate(self.layers):
             x = layer(x)
+            if i in wanted:
+                inter.append(x[:, 0])
         grid = x[:, 1:].transpose(1, 2).reshape(B, -1, *hw)
         x = self.ln1(x)
-        return BackboneOutput(cls=x[:, 0], patch=x[:, 1:], grid=grid)
+        inter_cls = self.ln1(torch.stack(inter)) if inter else None
+        return BackboneOutput(cls=x[:, 0], patch=x[:, 1:], grid=grid, inter_cls=inter_cls)
+
+
+def _check_out_indices(out_indices, arch: dict) -> list:
+    """A fresh list of in-range block indices (mmpretrain changes the list in place)."""
+    indices = [out_indices] if isinstance(out_indices, int) else list(out_indices)
+    layers = arch.get('num_layers', 0)
+    for index in indices:
+        if not isinstance(index, int) or layers and not -layers <= index < layers:
+            raise ValueError(f'ViT: out_indices entry {index!r} is not a block index of a '
+                             f'{layers}-block model (0..{layers - 1} or negative from the end)')
+    return indices

@@ -22,6 +22,17 @@ loss function L:
 Base and auxiliary outputs keep separate projection heads (Tab. XVI);
 ``share_last_layer`` shares the weight-normalised last layer between them, as
 the official code does.
+
+Deep-to-shallow supervision (SDSSL, Jang et al. WACV 2023; the "DTS" of
+Tab. XIX), ``intermediate=dict(layers=None, weight=r)``: every chosen block's
+cls token, through the backbone's shared final norm, gets its own projector
+(branch ``layer_<i>``) and one pair ``(target, (layer_<i>,), r / n)`` whose
+target is the branch the final base output learns from: the teacher's final
+``base`` output for the baseline, its auxiliary output ``aux`` with HSSL (so
+with both, the shallow layers learn what the last layer learns). The terms
+are cls-level only; :attr:`hssl_pairs` are the pairs without them. The weight
+is scaled by :attr:`intermediate_ramp` (1 unless ``DeepToShallowHook`` ramps
+it from 0).
 """
 import copy
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
@@ -68,6 +79,10 @@ class HeterogeneousNetwork(BaseModule):
         share_last_layer: share the projector's ``last_layer`` (and
             ``patch_last_layer`` where there is one) between the base and
             auxiliary projectors of a pair.
+        intermediate: deep-to-shallow supervision (see above), a dict with
+            ``layers`` (block indices, 0-based; None: all but the last),
+            ``weight`` (r, default 1.0) and optionally ``projector`` (the
+            intermediate projector config; default: ``projector``'s).
     """
 
     def __init__(self,
@@ -76,10 +91,14 @@ class HeterogeneousNetwork(BaseModule):
                  auxiliary: Union[None, dict, Sequence[dict]] = None,
                  aux_projector: Optional[dict] = None,
                  share_last_layer: bool = False,
+                 intermediate: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         aux_cfgs = self._name_heads(auxiliary)
         backbone = _continue_drop_path(backbone, aux_cfgs)
+        inter = _intermediate_layers(intermediate, backbone, aux_cfgs, projector)
+        if inter:
+            backbone = dict(backbone, out_indices=inter + [-1])
         self.backbone = build_component(backbone, 'network.backbone')
         width = self.backbone.embed_dims
         aux_projector = aux_projector if aux_projector is not None else projector
@@ -88,11 +107,11 @@ class HeterogeneousNetwork(BaseModule):
             n: build_component(cfg, f'network.auxiliary ({n})', in_channels=width)
             for n, cfg in aux_cfgs.items()})
         self.projectors = ModuleDict()
-        self.pairs: List[Tuple[str, Tuple[str, ...], float]] = []
+        self.hssl_pairs: List[Tuple[str, Tuple[str, ...], float]] = []
         self._source: Dict[str, str] = {}  # branch -> 'backbone' or an aux head name
         if not aux_cfgs:
             self._add_branch('base', 'backbone', projector, width)
-            self.pairs.append(('base', ('base',), 1.0))
+            self.hssl_pairs.append(('base', ('base',), 1.0))
         for name in aux_cfgs:
             base = 'base' if name == 'aux' else name.replace('aux', 'base', 1)
             self._add_branch(base, 'backbone', projector, width)
@@ -102,7 +121,27 @@ class HeterogeneousNetwork(BaseModule):
                 for layer in ('last_layer', 'patch_last_layer'):
                     if getattr(self.projectors[base], layer, None) is not None:
                         setattr(self.projectors[name], layer, getattr(self.projectors[base], layer))
-            self.pairs.append((name, (base, name), 1.0 / len(aux_cfgs)))
+            self.hssl_pairs.append((name, (base, name), 1.0 / len(aux_cfgs)))
+
+        # deep-to-shallow: branch layer_<i> learns the target of the final base output
+        self.intermediate_branches = [f'layer_{i}' for i in inter]
+        self.intermediate_weight = float(intermediate.get('weight', 1.0)) if inter else 0.0
+        self.intermediate_ramp = 1.0  # fraction of the weight in force (DeepToShallowHook)
+        self.with_intermediate = True  # False: forward skips them (the EMA teacher)
+        inter_projector = (intermediate or {}).get('projector', projector)
+        for branch in self.intermediate_branches:
+            self.projectors[branch] = build_component(
+                inter_projector, f'network.intermediate projector ({branch})', in_channels=width)
+
+    @property
+    def pairs(self) -> List[Tuple[str, Tuple[str, ...], float]]:
+        """[(target, predictions, weight)]: :attr:`hssl_pairs`, then one
+        deep-to-shallow pair per intermediate branch, weight r * ramp / n."""
+        if not self.intermediate_branches:
+            return list(self.hssl_pairs)
+        target = self.hssl_pairs[0][0]
+        weight = self.intermediate_weight * self.intermediate_ramp / len(self.intermediate_branches)
+        return self.hssl_pairs + [(target, (b,), weight) for b in self.intermediate_branches]
 
     @staticmethod
     def _name_heads(auxiliary) -> Dict[str, dict]:
@@ -141,6 +180,7 @@ class HeterogeneousNetwork(BaseModule):
         """
         feats = {'backbone': ([], [])}
         feats.update({name: ([], []) for name in self.aux_heads})
+        inter = []  # per group (n, B_group, C): intermediate cls tokens
         for start, end in group_by_resolution(views):
             images = torch.cat(list(views[start:end]))
             group_masks = [] if masks is None else [m for m in masks[start:end] if m is not None]
@@ -152,6 +192,8 @@ class HeterogeneousNetwork(BaseModule):
                 out = self.backbone(images)
             with_patch = start < num_patch_views
             _append(feats['backbone'], out.cls, out.patch if with_patch else None)
+            if self.intermediate_branches:
+                inter.append(out.inter_cls)
             for name, head in self.aux_heads.items():
                 aux = head(out.grid)
                 _append(feats[name], aux.cls, aux.patch if with_patch else None)
@@ -165,6 +207,10 @@ class HeterogeneousNetwork(BaseModule):
             patch = torch.cat(patch)[:num_patch_views * batch] if wanted else None
             outputs[branch] = BranchOutput(cls=proj(torch.cat(cls)),
                                            patch=proj(patch, patch=True) if patch is not None else None)
+        if self.intermediate_branches and self.with_intermediate:
+            inter = torch.cat(inter, dim=1)
+            for k, branch in enumerate(self.intermediate_branches):
+                outputs[branch] = BranchOutput(cls=self.projectors[branch](inter[k]), patch=None)
         return outputs
 
 
@@ -186,8 +232,7 @@ def _continue_drop_path(backbone: dict, aux_cfgs: Dict[str, dict]) -> dict:
     """
     backbone = copy.deepcopy(backbone)
     rate = backbone.get('drop_path_rate', 0.0)
-    arch = backbone.get('arch', 'small')
-    layers = (ARCHS.get(arch) or {}).get('num_layers') if isinstance(arch, str) else arch.get('num_layers')
+    layers = _backbone_depth(backbone)
     todo = [n for n, cfg in aux_cfgs.items() if 'drop_path_rate' not in cfg]
     if not rate or not layers or not todo:
         return backbone
@@ -197,3 +242,42 @@ def _continue_drop_path(backbone: dict, aux_cfgs: Dict[str, dict]) -> dict:
     deepest = max(aux_cfgs[n].get('depth', 3) for n in todo)
     backbone['drop_path_rate'] = rate * (layers - 1) / (layers + deepest - 1)
     return backbone
+
+
+def _backbone_depth(backbone: dict) -> Optional[int]:
+    """Number of blocks of a ViT config (None if its arch is unknown)."""
+    arch = backbone.get('arch', 'small')
+    return (ARCHS.get(arch) or {}).get('num_layers') if isinstance(arch, str) else arch.get('num_layers')
+
+
+def _intermediate_layers(intermediate: Optional[dict], backbone: dict, aux_cfgs: Dict[str, dict],
+                         projector: Optional[dict]) -> List[int]:
+    """The validated, sorted block indices of the deep-to-shallow branches ([] when off)."""
+    if intermediate is None:
+        return []
+    where = 'HeterogeneousNetwork: intermediate'
+    unknown = set(intermediate) - {'layers', 'weight', 'projector'}
+    if unknown:
+        raise KeyError(f'{where} has no option(s) {sorted(unknown)}; its options: layers, '
+                       'weight, projector')
+    if len(aux_cfgs) > 1:
+        raise ValueError(f'{where} (deep-to-shallow) needs one target branch; with several '
+                         'auxiliary heads side by side there is one per head')
+    if intermediate.get('projector', projector) is None:
+        raise ValueError(f'{where}: every intermediate layer needs its own projector; give '
+                         'network.projector or intermediate.projector')
+    if 'out_indices' in backbone:
+        raise ValueError(f'{where} sets the backbone\'s out_indices; remove '
+                         'network.backbone.out_indices')
+    depth = _backbone_depth(backbone)
+    if depth is None:
+        raise ValueError(f'{where}: the backbone config gives no number of blocks (arch)')
+    layers = intermediate.get('layers')
+    layers = list(range(depth - 1)) if layers is None else list(layers)
+    for i in layers:
+        if not isinstance(i, int) or not 0 <= i < depth - 1:
+            raise ValueError(f'{where}.layers: {i!r} is not an intermediate block of a '
+                             f'{depth}-block backbone (0..{depth - 2}; the last is the output)')
+    if not layers or len(set(layers)) != len(layers):
+        raise ValueError(f'{where}.layers: need distinct block indices, got {layers}')
+    return sorted(layers)

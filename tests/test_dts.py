@@ -1,0 +1,190 @@
+"""Deep-to-shallow supervision (SDSSL / the DTS of Tab. XIX) as a network option."""
+import math
+from types import SimpleNamespace
+
+import pytest
+import torch
+from conftest import tiny_dino, tiny_vit
+from mmengine.logging import MessageHub
+
+from hssl.engine.hooks import DeepToShallowHook
+from hssl.engine.hooks.deep_to_shallow import cosine_ramp
+from hssl.models.algorithms.base import SelfSupervisedAlgorithm
+from hssl.registry import MODELS
+
+CONVNEXT = dict(type='ConvNeXtHead', depth=1)
+ARCH3 = dict(embed_dims=32, num_layers=3, num_heads=2, feedforward_channels=64)
+
+
+def views(batch=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return ([torch.randn(batch, 3, 32, 32, generator=g) for _ in range(2)]
+            + [torch.randn(batch, 3, 16, 16, generator=g) for _ in range(2)])
+
+
+def dts_dino(intermediate=None, auxiliary=None, ibot=False):
+    cfg = tiny_dino(auxiliary=auxiliary, intermediate=intermediate)
+    cfg['network']['backbone'] = tiny_vit(arch=ARCH3)
+    return cfg
+
+
+def build(cfg, seed=0):
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def test_vit_out_indices_give_normed_intermediate_cls_in_one_pass():
+    torch.manual_seed(0)
+    vit = MODELS.build(tiny_vit(arch=ARCH3, out_indices=[1, 0, -1])).eval()
+    assert vit.intermediate_indices == [0, 1]
+    x = torch.randn(2, 3, 32, 32)
+    out = vit(x)
+    # by hand: the cls token after blocks 0 and 1, through the shared final norm
+    tokens, _ = vit.patch_embed(x)
+    tokens = torch.cat([vit.cls_token.expand(2, -1, -1), tokens], dim=1) + vit.pos_embed
+    after0 = vit.layers[0](tokens)
+    after1 = vit.layers[1](after0)
+    assert out.inter_cls.shape == (2, 2, 32)
+    assert torch.allclose(out.inter_cls[0], vit.ln1(after0[:, 0]), atol=1e-5)
+    assert torch.allclose(out.inter_cls[1], vit.ln1(after1[:, 0]), atol=1e-5)
+    assert torch.allclose(out.cls, vit.ln1(vit.layers[2](after1)[:, 0]), atol=1e-5)
+    # default: only the last block, as before
+    assert MODELS.build(tiny_vit(arch=ARCH3)).eval()(x).inter_cls is None
+    with pytest.raises(ValueError, match='out_indices entry 3 is not a block index'):
+        MODELS.build(tiny_vit(arch=ARCH3, out_indices=[3]))
+
+
+def test_off_is_the_plain_network():
+    model = build(dts_dino())
+    assert model.student.pairs == model.student.hssl_pairs == [('base', ('base',), 1.0)]
+    assert model.student.backbone.out_indices == [2]
+    assert list(model.student.projectors) == ['base']
+
+
+def test_branches_pairs_and_weights():
+    model = build(dts_dino(dict(weight=0.8)))
+    net = model.student
+    assert net.intermediate_branches == ['layer_0', 'layer_1']
+    assert net.backbone.intermediate_indices == [0, 1]
+    assert set(net.projectors) == {'base', 'layer_0', 'layer_1'}
+    assert net.pairs == [('base', ('base',), 1.0), ('base', ('layer_0',), 0.4),
+                         ('base', ('layer_1',), 0.4)]
+    net.intermediate_ramp = 0.5
+    assert net.pairs[1:] == [('base', ('layer_0',), 0.2), ('base', ('layer_1',), 0.2)]
+    assert net.hssl_pairs == [('base', ('base',), 1.0)]
+    # with HSSL the shallow layers learn what the last layer learns: the auxiliary target
+    hssl = build(dts_dino(dict(layers=[1], weight=1.0), auxiliary=CONVNEXT)).student
+    assert hssl.pairs == [('aux', ('base', 'aux'), 1.0), ('aux', ('layer_1',), 1.0)]
+    assert hssl.hssl_pairs == [('aux', ('base', 'aux'), 1.0)]
+
+
+def test_dino_dts_loss_against_hand_computed_terms():
+    model = build(dts_dino(dict(layers=[0], weight=0.5)))
+    model.student.intermediate_ramp = 0.6
+    v = views()
+    net, teacher = model.student, model.teacher.module
+    assert set(model.teacher(v[:2])) == {'base'}  # the teacher skips intermediate branches
+    with torch.no_grad():
+        t = teacher.projectors['base'](teacher.backbone(torch.cat(v[:2])).cls)
+        inter = torch.cat([net.backbone(torch.cat(v[:2])).inter_cls[0],
+                           net.backbone(torch.cat(v[2:])).inter_cls[0]])
+        s = net.projectors['layer_0'](inter)
+        crit = model.criteria['base']
+        expected = 0.5 * 0.6 * crit(crit.teacher_probs(t), s, 2, 4)
+        losses = model.loss(v, None)
+    assert set(losses) == {'loss_base', 'loss_layer_0'}
+    assert torch.allclose(losses['loss_layer_0'], expected, atol=1e-6)
+    # the shared target's centre moved once, not once per pair
+    assert torch.allclose(crit.center, 0.1 * t.mean(0, keepdim=True), atol=1e-6)
+
+
+def test_ramp_zero_equals_the_baseline_loss_and_gradients():
+    base = build(dts_dino())
+    dts = build(dts_dino(dict(weight=1.0)))
+    missing, unexpected = dts.load_state_dict(base.state_dict(), strict=False)
+    assert not unexpected and all('layer_' in k for k in missing)
+    dts.student.intermediate_ramp = 0.0
+    v = views()
+    for model in (base, dts):
+        sum(model.loss(v, None).values()).backward()
+    for (name, p), q in zip(base.student.named_parameters(), dts.student.parameters()):
+        if p.grad is not None:
+            assert torch.allclose(p.grad, q.grad, atol=1e-6), name
+
+
+def test_intermediate_blocks_get_gradients_from_the_new_terms_only_when_enabled():
+    def grads(model, key):
+        model.zero_grad()
+        model.loss(views(), None)[key].backward()
+        blocks = model.student.backbone.layers
+        return [any(p.grad is not None and p.grad.abs().sum() > 0 for p in b.parameters())
+                for b in blocks]
+
+    dts = build(dts_dino(dict(layers=[0], weight=1.0)))
+    # the layer_0 term reaches block 0 only (and its own projector, not the final one)
+    assert grads(dts, 'loss_layer_0') == [True, False, False]
+    assert dts.student.projectors['layer_0'].mlp[0].weight.grad.abs().sum() > 0
+    assert dts.student.projectors['base'].mlp[0].weight.grad is None
+    assert all(p.grad is None for p in dts.teacher.parameters())
+    off = build(dts_dino())
+    assert set(off.loss(views(), None)) == {'loss_base'}
+    assert grads(off, 'loss_base') == [True, True, True]
+
+
+def test_hook_ramps_student_and_teacher_by_cosine():
+    assert cosine_ramp(0, 10) == 0.0
+    assert cosine_ramp(5, 10) == pytest.approx(0.5)
+    assert cosine_ramp(10, 10) == pytest.approx(1.0)
+    assert cosine_ramp(2, 10) == pytest.approx((1 - math.cos(math.pi * 0.2)) / 2)
+    model = build(dts_dino(dict(weight=0.8)))
+    hub = MessageHub.get_instance('test_dts_hook')
+    runner = SimpleNamespace(model=model, iter=2, max_iters=10, message_hub=hub)
+    DeepToShallowHook().before_train_iter(runner, 0)
+    ramp = (1 - math.cos(math.pi * 0.2)) / 2
+    assert model.student.intermediate_ramp == pytest.approx(ramp)
+    assert model.teacher.module.intermediate_ramp == pytest.approx(ramp)
+    assert model.student.pairs[1][2] == pytest.approx(0.8 * ramp / 2)
+    assert hub.get_scalar('train/dts_weight').current() == pytest.approx(0.8 * ramp)
+    with pytest.raises(RuntimeError, match='no intermediate layers'):
+        DeepToShallowHook().before_train_iter(
+            SimpleNamespace(model=build(dts_dino()), iter=0, max_iters=1, message_hub=hub), 0)
+
+
+def test_ibot_dts_is_cls_level_only():
+    cfg = dict(
+        type='IBOT', num_global_views=2,
+        network=dict(type='HeterogeneousNetwork',
+                     backbone=tiny_vit(arch=ARCH3, use_mask_token=True),
+                     projector=dict(type='DINOProjectionHead', out_channels=16,
+                                    hidden_channels=32, bottleneck_channels=16),
+                     auxiliary=CONVNEXT, intermediate=dict(layers=[0])),
+        loss=dict(type='DINOLoss', out_channels=16),
+        patch_loss=dict(type='MaskedPatchLoss', out_channels=16),
+        patch_level_hssl=True)
+    model = build(cfg)
+    assert model.patch_pairs == [('aux', ('base', 'aux'), 1.0)]
+    v = views()
+    masks = [torch.rand(2, 8, 8) < 0.3 for _ in range(2)]
+    losses = model.loss(v, None, masks=masks)
+    assert set(losses) == {'loss_cls_base', 'loss_cls_aux', 'loss_cls_layer_0',
+                           'loss_patch_base', 'loss_patch_aux'}
+    assert losses['loss_cls_layer_0'] > 0
+
+
+@pytest.mark.parametrize('intermediate, match', [
+    (dict(layers=[2]), 'layers: 2 is not an intermediate block of a 3-block'),
+    (dict(layers=[0, 0]), 'distinct'),
+    (dict(weigth=1.0), r"no option\(s\) \['weigth'\]"),
+])
+def test_bad_options_are_named(intermediate, match):
+    with pytest.raises((ValueError, KeyError), match=match):
+        MODELS.build(dts_dino(intermediate))
+
+
+def test_side_by_side_heads_are_refused():
+    heads = [dict(CONVNEXT, name='a'), dict(CONVNEXT, name='b')]
+    with pytest.raises(ValueError, match='side by side'):
+        MODELS.build(dts_dino(dict(layers=[0]), auxiliary=heads))
+    assert issubclass(MODELS.get('DINO'), SelfSupervisedAlgorithm)
