@@ -1,5 +1,7 @@
 from .base import SelfSupervisedAlgorithm
 from .dino import DINO
 from .ibot import IBOT
+from .mae import MAE
+from .mocov3 import MoCoV3
 
-__all__ = ['SelfSupervisedAlgorithm', 'DINO', 'IBOT']
+__all__ = ['SelfSupervisedAlgorithm', 'DINO', 'IBOT', 'MAE', 'MoCoV3']

@@ -1,3 +1,5 @@
+from .mae_vit import MAEViT
+from .mocov3_vit import MoCoV3ViT
 from .vit import ARCHS, BackboneOutput, ViT
 
-__all__ = ['ARCHS', 'BackboneOutput', 'ViT']
+__all__ = ['ARCHS', 'BackboneOutput', 'ViT', 'MoCoV3ViT', 'MAEViT']

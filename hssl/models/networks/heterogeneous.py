@@ -71,7 +71,9 @@ class HeterogeneousNetwork(BaseModule):
         backbone: the base model config (e.g. ``dict(type='ViT', ...)``); it
             returns cls, patch and the pre-norm grid (``BackboneOutput``).
         projector: projection head config for the base model; its
-            ``in_channels`` is filled in from the backbone width.
+            ``in_channels`` is filled in from the backbone width. None: the
+            branches output their tokens unprojected (MAE, whose per-branch
+            decoders live in the algorithm and need the visible tokens).
         auxiliary: None (baseline), one auxiliary head config, or a list of
             configs trained side by side (each may carry a ``name``).
         aux_projector: projection head config for auxiliary outputs; defaults
@@ -87,7 +89,7 @@ class HeterogeneousNetwork(BaseModule):
 
     def __init__(self,
                  backbone: dict,
-                 projector: dict,
+                 projector: Optional[dict] = None,
                  auxiliary: Union[None, dict, Sequence[dict]] = None,
                  aux_projector: Optional[dict] = None,
                  share_last_layer: bool = False,
@@ -117,7 +119,7 @@ class HeterogeneousNetwork(BaseModule):
             self._add_branch(base, 'backbone', projector, width)
             head_width = getattr(self.aux_heads[name], 'out_channels', width)
             self._add_branch(name, name, aux_projector, head_width)
-            if share_last_layer:
+            if share_last_layer and projector is not None:
                 for layer in ('last_layer', 'patch_last_layer'):
                     if getattr(self.projectors[base], layer, None) is not None:
                         setattr(self.projectors[name], layer, getattr(self.projectors[base], layer))
@@ -158,9 +160,10 @@ class HeterogeneousNetwork(BaseModule):
             heads[name] = cfg
         return heads
 
-    def _add_branch(self, branch: str, source: str, cfg: dict, width: int) -> None:
-        self.projectors[branch] = build_component(cfg, f'network projector ({branch})',
-                                                  in_channels=width)
+    def _add_branch(self, branch: str, source: str, cfg: Optional[dict], width: int) -> None:
+        if cfg is not None:
+            self.projectors[branch] = build_component(cfg, f'network projector ({branch})',
+                                                      in_channels=width)
         self._source[branch] = source
 
     def forward(self,
@@ -202,11 +205,13 @@ class HeterogeneousNetwork(BaseModule):
         outputs = {}
         for branch, source in self._source.items():
             cls, patch = feats[source]
-            proj = self.projectors[branch]
             wanted = num_patch_views and (patch_branches is None or branch in patch_branches)
             patch = torch.cat(patch)[:num_patch_views * batch] if wanted else None
-            outputs[branch] = BranchOutput(cls=proj(torch.cat(cls)),
-                                           patch=proj(patch, patch=True) if patch is not None else None)
+            cls = torch.cat(cls)
+            if branch in self.projectors:
+                proj = self.projectors[branch]
+                cls, patch = proj(cls), proj(patch, patch=True) if patch is not None else None
+            outputs[branch] = BranchOutput(cls=cls, patch=patch)
         if self.intermediate_branches and self.with_intermediate:
             inter = torch.cat(inter, dim=1)
             for k, branch in enumerate(self.intermediate_branches):
