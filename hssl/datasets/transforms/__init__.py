@@ -6,10 +6,13 @@ pipelines built in the ``hssl`` scope find mmpretrain's and mmcv's transforms.
 import mmpretrain.datasets.transforms  # noqa: F401  (registers mmpretrain's)
 
 from .color import ColorJitter, adjust_hue_bgr
+from .cutout import RandomCutout
 from .loading import ImageLoadError, LoadImage
 from .masking import BlockMaskGenerator
 from .multi_crop import (DINOMultiCrop, MultiCrop, build_transforms,
                          dino_view_pipeline)
+from .view_types import MultiTaskMultiCrop, ViewType, cutout_view_pipeline
 
 __all__ = ['BlockMaskGenerator', 'ColorJitter', 'adjust_hue_bgr', 'ImageLoadError', 'LoadImage',
-           'MultiCrop', 'DINOMultiCrop', 'dino_view_pipeline', 'build_transforms']
+           'MultiCrop', 'DINOMultiCrop', 'dino_view_pipeline', 'build_transforms',
+           'RandomCutout', 'MultiTaskMultiCrop', 'ViewType', 'cutout_view_pipeline']
