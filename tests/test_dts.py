@@ -4,12 +4,12 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from config_helpers import assert_differs_only_by_head, load
 from conftest import tiny_dino, tiny_vit
 from mmengine.logging import MessageHub
 
 from hssl.engine.hooks import DeepToShallowHook
 from hssl.engine.hooks.deep_to_shallow import cosine_ramp
-from hssl.models.algorithms.base import SelfSupervisedAlgorithm
 from hssl.registry import MODELS
 
 CONVNEXT = dict(type='ConvNeXtHead', depth=1)
@@ -22,7 +22,7 @@ def views(batch=2, seed=0):
             + [torch.randn(batch, 3, 16, 16, generator=g) for _ in range(2)])
 
 
-def dts_dino(intermediate=None, auxiliary=None, ibot=False):
+def dts_dino(intermediate=None, auxiliary=None):
     cfg = tiny_dino(auxiliary=auxiliary, intermediate=intermediate)
     cfg['network']['backbone'] = tiny_vit(arch=ARCH3)
     return cfg
@@ -187,4 +187,44 @@ def test_side_by_side_heads_are_refused():
     heads = [dict(CONVNEXT, name='a'), dict(CONVNEXT, name='b')]
     with pytest.raises(ValueError, match='side by side'):
         MODELS.build(dts_dino(dict(layers=[0]), auxiliary=heads))
-    assert issubclass(MODELS.get('DINO'), SelfSupervisedAlgorithm)
+
+
+# ------------------------------------------------------------------ configs
+
+DTS_CONFIGS = ['dts/dino_vits16_dts.py', 'dts/dino_vits16_dts_convnext.py',
+               'dts/mocov3_vits16_sdssl.py', 'dts/mocov3_vits16_sdssl_convnext.py']
+
+
+def test_dts_configs_are_their_baselines_plus_the_option_and_the_hook():
+    for dts, base in (('dts/dino_vits16_dts.py', 'dino/dino_vits16_100e_in1k.py'),
+                      ('dts/mocov3_vits16_sdssl.py', 'mocov3/mocov3_vits16_100e_in1k.py')):
+        d, b = load(dts), load(base)
+        assert d.model.network.pop('intermediate') == dict(layers=None, weight=1.0)
+        assert d.model == b.model and d.train_dataloader == b.train_dataloader
+        assert d.custom_hooks == b.custom_hooks + [dict(type='DeepToShallowHook')]
+    assert_differs_only_by_head('dts/dino_vits16_dts.py', 'dts/dino_vits16_dts_convnext.py')
+    assert_differs_only_by_head('dts/mocov3_vits16_sdssl.py', 'dts/mocov3_vits16_sdssl_convnext.py')
+
+
+@pytest.mark.parametrize('name', DTS_CONFIGS)
+def test_every_dts_config_trains_an_iteration_at_reduced_size(name):
+    cfg = load(name)
+    net = cfg.model.network
+    net.backbone.update(arch=ARCH3, img_size=32, patch_size=8)
+    if cfg.model.type == 'DINO':
+        net.projector.update(out_channels=16, hidden_channels=32, bottleneck_channels=16)
+        cfg.model.loss.out_channels = 16
+    else:
+        net.projector.update(hid_channels=32, out_channels=16, norm_cfg=dict(type='BN1d'))
+        cfg.model.predictor.update(hid_channels=32, out_channels=16, norm_cfg=dict(type='BN1d'))
+    model = build(cfg.model)
+    assert model.student.intermediate_branches == ['layer_0', 'layer_1']
+    hub = MessageHub.get_instance('test_dts_configs')
+    runner = SimpleNamespace(model=model, iter=3, max_iters=4, message_hub=hub)
+    DeepToShallowHook().before_train_iter(runner, 0)
+    v = views()[:2] if cfg.model.type == 'MoCoV3' else views()
+    losses = model.loss(v, None)
+    assert {'loss_layer_0', 'loss_layer_1'} <= set(losses)
+    assert all(torch.isfinite(x) for x in losses.values())
+    sum(losses.values()).backward()
+    assert model.student.backbone.layers[0].attn.qkv.weight.grad.abs().sum() > 0

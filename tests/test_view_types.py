@@ -1,10 +1,13 @@
 """Cutout views and per-view types (multi-task asymmetric Siamese SSL)."""
 import numpy as np
 import pytest
+import torch
+from config_helpers import assert_differs_only_by_head, load
+from mmpretrain.structures import DataSample
 
 import hssl.datasets  # noqa: F401  (registers the transforms)
 from hssl.datasets.transforms import RandomCutout, cutout_view_pipeline
-from hssl.registry import TRANSFORMS
+from hssl.registry import MODELS, TRANSFORMS
 
 
 def _image(h=48, w=40, seed=0):
@@ -75,3 +78,142 @@ def test_multi_task_views_carry_their_types_into_data_samples():
     batch = default_collate([pack(dict(out)), pack(dict(out))])
     assert [s.view_type for s in batch['data_samples']] == [out['view_type']] * 2
     assert len(batch['inputs']) == 7 and batch['inputs'][2].shape == (2, 3, 32, 32)
+
+
+# ------------------------------------------------- per-view-type predictors
+
+ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
+MLP = dict(type='MoCoV3MLP', hid_channels=32, out_channels=16, norm_cfg=dict(type='BN1d'))
+TYPES = ['global', 'global', 'cutout', 'local', 'local']
+
+
+def tiny_moco(kind='MultiTaskMoCoV3', auxiliary=None, intermediate=None, **kw):
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type=kind,
+        network=dict(type='HeterogeneousNetwork',
+                     backbone=dict(type='MoCoV3ViT', arch=ARCH, img_size=32, patch_size=8),
+                     projector=dict(MLP, num_layers=3, with_last_bn_affine=False),
+                     auxiliary=auxiliary, intermediate=intermediate),
+        predictor=dict(MLP, num_layers=2, with_last_bn=False),
+        loss=dict(type='InfoNCELoss', temperature=0.2), **kw))
+    return model
+
+
+def moco_views(types=TYPES, batch=4):
+    g = torch.Generator().manual_seed(0)
+    size = {'global': 32, 'cutout': 32, 'local': 16}
+    return [torch.randn(batch, 3, size[t], size[t], generator=g) for t in types]
+
+
+def samples(types=TYPES, batch=4):
+    out = [DataSample() for _ in range(batch)]
+    for sample in out:
+        sample.set_field(list(types), 'view_type')
+    return out
+
+
+def test_two_global_views_are_plain_moco_v3():
+    multi, plain = tiny_moco(), tiny_moco('MoCoV3')
+    missing, unexpected = multi.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith('view_predictors.') for k in missing)
+    v = moco_views(TYPES[:2])
+    ours = multi.loss(v, None)
+    assert set(ours) == {'loss_base_global'}
+    assert torch.allclose(ours['loss_base_global'], plain.loss(v, None)['loss_base'])
+
+
+def test_each_task_against_hand_computed_terms():
+    model = tiny_moco(task_weights=dict(cutout=0.5, local=2.0))
+    assert model.task_weights == {'global': 1.0, 'cutout': 0.5, 'local': 2.0}
+    preds = model.view_predictors
+    assert set(preds) == {'cutout', 'local'} and set(preds['local']) == {'base'}
+    assert preds['local']['base'] is not preds['cutout']['base'] is not model.predictors['base']
+    v = moco_views()
+    losses = model.loss(v, samples())
+    assert set(losses) == {'loss_base_global', 'loss_base_cutout', 'loss_base_local'}
+    with torch.no_grad():
+        k = [model.teacher([x])['base'].cls for x in v[:2]]
+    q = [model.student([x])['base'].cls for x in v]
+    L = model.criterion
+    p = model.predictors['base']
+    assert torch.allclose(losses['loss_base_global'], L(p(q[0]), k[1]) + L(p(q[1]), k[0]))
+    pc = preds['cutout']['base']
+    assert torch.allclose(losses['loss_base_cutout'],
+                          0.5 * 2 * (L(pc(q[2]), k[0]) + L(pc(q[2]), k[1])) / 2)
+    pl = preds['local']['base']
+    local = sum(L(pl(q[i]), k[j]) for i in (3, 4) for j in (0, 1)) / 4
+    assert torch.allclose(losses['loss_base_local'], 2.0 * 2 * local)
+    # a view type's predictor learns from its own task only
+    model.zero_grad()
+    losses['loss_base_cutout'].backward()
+    assert all(p_.grad is not None for p_ in pc.parameters() if p_.requires_grad)
+    assert all(p_.grad is None for p_ in pl.parameters())
+    assert all(p_.grad is None for p_ in model.predictors['base'].parameters())
+
+
+def test_shared_predictor_and_hssl_with_dts_compose():
+    shared = tiny_moco(separate_predictors=False)
+    assert len(shared.view_predictors) == 0
+    model = tiny_moco(auxiliary=dict(type='ConvNeXtHead', depth=1),
+                      intermediate=dict(weight=1.0))
+    assert model.student.pairs[-1] == ('aux', ('layer_0',), 1.0)  # SDSSL: learns the final target
+    assert set(model.view_predictors['local']) == {'base', 'aux', 'layer_0'}
+    losses = model.loss(moco_views(), samples())
+    assert set(losses) == {f'loss_{b}_{t}' for b in ('base', 'aux', 'layer_0')
+                           for t in ('global', 'cutout', 'local')}
+    model.zero_grad()
+    losses['loss_layer_0_local'].backward()  # reaches block 0, not block 1
+    blocks = model.student.backbone.layers
+    assert blocks[0].attn.qkv.weight.grad.abs().sum() > 0 and blocks[1].attn.qkv.weight.grad is None
+
+
+def test_view_type_errors_are_named():
+    model = tiny_moco()
+    with pytest.raises(KeyError, match='no "view_type"'):
+        model.loss(moco_views(), None)
+    with pytest.raises(ValueError, match='exactly 2 global views'):
+        model.loss(moco_views(), samples(['global'] * 3 + ['local'] * 2))
+    with pytest.raises(KeyError, match="unknown view type"):
+        tiny_moco(task_weights=dict(masked=1.0))
+
+
+# ------------------------------------------------------------------ configs
+
+MULTITASK_CONFIGS = ['multitask/mocov3_vits16_multitask.py',
+                     'multitask/mocov3_vits16_multitask_shared.py',
+                     'multitask/mocov3_vits16_multitask_convnext.py',
+                     'multitask/mocov3_vits16_multitask_shared_convnext.py']
+
+
+def test_multitask_configs_differ_only_by_predictors_and_head():
+    sep, shared = load(MULTITASK_CONFIGS[0]), load(MULTITASK_CONFIGS[1])
+    assert sep.model.pop('separate_predictors') and not shared.model.pop('separate_predictors')
+    assert sep.model == shared.model and sep.train_dataloader == shared.train_dataloader
+    assert_differs_only_by_head(MULTITASK_CONFIGS[0], MULTITASK_CONFIGS[2])
+    assert_differs_only_by_head(MULTITASK_CONFIGS[1], MULTITASK_CONFIGS[3])
+
+
+@pytest.mark.parametrize('name', MULTITASK_CONFIGS)
+def test_every_multitask_config_trains_an_iteration_at_reduced_size(name):
+    """The config's own view pipeline (at 32 / 16 px), collate, preprocessor, loss."""
+    from mmengine.dataset import default_collate
+    cfg = load(name)
+    crop, pack = cfg.train_dataloader.dataset.pipeline[1:]
+    crop.update(global_crops_size=32, local_crops_size=16)
+    crop, pack = TRANSFORMS.build(crop), TRANSFORMS.build(pack)
+    batch = default_collate([pack(crop(dict(img=_image(seed=i), img_shape=(48, 40))))
+                             for i in range(4)])
+    net = cfg.model.network
+    net.backbone.update(arch=ARCH, img_size=32, patch_size=8)
+    net.projector.update(hid_channels=32, out_channels=16, norm_cfg=dict(type='BN1d'))
+    cfg.model.predictor.update(hid_channels=32, out_channels=16, norm_cfg=dict(type='BN1d'))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    data = model.data_preprocessor(batch, training=True)
+    losses = model(**data, mode='loss')
+    branches = ('base', 'aux') if 'convnext' in name else ('base',)
+    assert set(losses) == {f'loss_{b}_{t}' for b in branches for t in ('global', 'cutout', 'local')}
+    assert all(torch.isfinite(x) for x in losses.values())
+    sum(losses.values()).backward()
+    assert model.student.backbone.layers[0].attn.qkv.weight.grad.abs().sum() > 0

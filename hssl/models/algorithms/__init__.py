@@ -3,5 +3,6 @@ from .dino import DINO
 from .ibot import IBOT
 from .mae import MAE
 from .mocov3 import MoCoV3
+from .multi_task_mocov3 import MultiTaskMoCoV3
 
-__all__ = ['SelfSupervisedAlgorithm', 'DINO', 'IBOT', 'MAE', 'MoCoV3']
+__all__ = ['SelfSupervisedAlgorithm', 'DINO', 'IBOT', 'MAE', 'MoCoV3', 'MultiTaskMoCoV3']
