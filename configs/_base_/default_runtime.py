@@ -9,13 +9,18 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # docs/reliability.md: skip a step with a NaN/inf loss, stop after 10 in a row
+    nonfinite=dict(type='NonFiniteLossHook', max_consecutive=10),
+    bad_samples=dict(type='BadSampleCountHook'),  # unreadable images skipped, in the log
 )
 
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     # tools/train.py switches nccl to gloo where CUDA is missing.
-    dist_cfg=dict(backend='nccl'),
+    # A rank waits at most `timeout` seconds for the others at a collective
+    # (all-reduce, barrier), then fails instead of hanging (docs/reliability.md).
+    dist_cfg=dict(backend='nccl', timeout=1800),
 )
 
 vis_backends = [dict(type='LocalVisBackend')]

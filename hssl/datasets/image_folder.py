@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 from mmpretrain.datasets import CustomDataset
 
 from hssl.registry import DATASETS
+from .bad_samples import SkipBadSamples
 from .embedded import prepare_digits
 from .transforms.multi_crop import build_transforms
 
@@ -21,7 +22,7 @@ DIGITS_SPLITS = ('train', 'test')
 
 
 @DATASETS.register_module()
-class ImageFolder(CustomDataset):
+class ImageFolder(SkipBadSamples, CustomDataset):
     """Images in class sub-folders (``root/<class>/<image>``) or a flat folder.
 
     With ``with_label=True`` each sub-folder of ``data_root`` is a class
@@ -34,6 +35,9 @@ class ImageFolder(CustomDataset):
         pipeline: transform configs or callables applied to each sample.
         with_label: whether sub-folders name classes.
         extensions: accepted file extensions (case-insensitive).
+        max_bad_samples: unreadable images skipped with a warning during
+            training before it stops with an error (0: none, None: no limit;
+            see :mod:`hssl.datasets.bad_samples`).
         **kwargs: passed to :class:`~mmpretrain.datasets.CustomDataset`
             (``metainfo``, ``lazy_init``, ``test_mode``, ...).
 
@@ -47,7 +51,9 @@ class ImageFolder(CustomDataset):
                  pipeline: Sequence = (),
                  with_label: bool = True,
                  extensions: Sequence[str] = IMAGE_EXTENSIONS,
+                 max_bad_samples: Optional[int] = 100,
                  **kwargs):
+        self.max_bad_samples = max_bad_samples
         if not data_root:
             raise ValueError('ImageFolder: data_root must be a non-empty path')
         data_root = osp.abspath(osp.expanduser(str(data_root)))

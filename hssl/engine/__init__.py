@@ -5,5 +5,6 @@ import mmpretrain.engine  # noqa: F401
 import mmpretrain.visualization  # noqa: F401
 
 from .hooks import *  # noqa: F401,F403
+from .loops import ResumableEpochBasedTrainLoop  # noqa: F401
 from .optim_constructor import TrainableOptimWrapperConstructor  # noqa: F401
 from .runner import HSSLRunner  # noqa: F401

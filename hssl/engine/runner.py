@@ -14,9 +14,11 @@ from mmengine.device import get_device
 from mmengine.model import MMDistributedDataParallel, is_model_wrapper
 from torch import distributed as dist
 from mmengine.runner import Runner
+from mmengine.dist import master_only
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
 from hssl.registry import RUNNERS
+from .checkpoint_io import find_resumable_checkpoint, save_atomically
 
 
 def describe_mismatch(model, state_dict, filename: str, limit: int = 5) -> str:
@@ -63,6 +65,29 @@ class HSSLRunner(Runner):
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    def load_or_resume(self):
+        # --resume auto: the newest checkpoint that loads, not only last_checkpoint's
+        # (docs/reliability.md).
+        if not self._has_loaded and self._resume and self._load_from is None:
+            self._load_from = find_resumable_checkpoint(self.work_dir)
+            self._resume = self._load_from is not None
+        return super().load_or_resume()
+
+    @master_only
+    def save_checkpoint(self, out_dir, filename, *args, **kwargs):
+        # a temporary file, renamed when complete: never a truncated checkpoint
+        save_atomically(out_dir, filename,
+                        lambda name: super(HSSLRunner, self).save_checkpoint(out_dir, name, *args, **kwargs))
+
+    def build_train_loop(self, loop):
+        # Epoch-based configs resume inside an epoch, exactly (hssl/engine/loops.py, a
+        # subclass); 'mmengine.EpochBasedTrainLoop' keeps mmengine's loop.
+        if isinstance(loop, dict) and loop.get('type', 'EpochBasedTrainLoop') == 'EpochBasedTrainLoop' \
+                and loop.get('by_epoch', True):
+            loop = dict({k: v for k, v in loop.items() if k != 'by_epoch'},
+                        type='ResumableEpochBasedTrainLoop')
+        return super().build_train_loop(loop)
 
     def setup_env(self, env_cfg):
         # mmengine's init_dist calls torch.cuda.set_device: without CUDA, start

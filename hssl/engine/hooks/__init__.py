@@ -1,10 +1,12 @@
+from .bad_samples import BadSampleCountHook
 from .deep_to_shallow import DeepToShallowHook
 from .discrepancy import DiscrepancyHook
 from .ema_teacher import EMATeacherHook
 from .freeze_last_layer import FreezeLastLayerHook
 from .knn_eval import KNNEvalHook
 from .mask_start import MaskStartHook
+from .nonfinite import NonFiniteLossHook
 from .teacher_temp import TeacherTempHook
 
-__all__ = ['DeepToShallowHook', 'DiscrepancyHook', 'EMATeacherHook', 'FreezeLastLayerHook',
-           'KNNEvalHook', 'MaskStartHook', 'TeacherTempHook']
+__all__ = ['BadSampleCountHook', 'DeepToShallowHook', 'DiscrepancyHook', 'EMATeacherHook',
+           'FreezeLastLayerHook', 'KNNEvalHook', 'MaskStartHook', 'NonFiniteLossHook', 'TeacherTempHook']

@@ -12,6 +12,7 @@ import math
 from mmengine.hooks import Hook
 
 from hssl.registry import HOOKS
+from .nonfinite import step_skipped
 from .utils import unwrap
 
 
@@ -32,8 +33,8 @@ class EMATeacherHook(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         optim_wrapper = runner.optim_wrapper
-        if not optim_wrapper.should_update():
-            return  # an accumulation-only iteration: the student has not moved
+        if not optim_wrapper.should_update() or step_skipped(runner):
+            return  # an accumulation-only or skipped (non-finite loss) step: the student has not moved
         accumulate = getattr(optim_wrapper, '_accumulative_counts', 1)
         step = math.ceil((runner.iter + 1) / accumulate) - 1
         total = math.ceil(runner.max_iters / accumulate)

@@ -50,6 +50,19 @@ class BackboneOutput(NamedTuple):
     inter_cls: Optional[Tensor] = None
 
 
+def _check_arch(arch) -> None:
+    """Impossible sizes fail here, named, not deep inside mmpretrain or at the first step."""
+    if not isinstance(arch, dict):
+        return
+    for key in ('embed_dims', 'num_layers', 'num_heads', 'feedforward_channels'):
+        value = arch.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f'ViT: arch.{key} must be an integer >= 1, got {value!r}')
+    dims, heads = arch.get('embed_dims'), arch.get('num_heads')
+    if dims and heads and dims % heads:
+        raise ValueError(f'ViT: arch.num_heads={heads} does not divide arch.embed_dims={dims}')
+
+
 @MODELS.register_module()
 class ViT(VisionTransformer):
     """ViT returning :class:`BackboneOutput`.
@@ -82,6 +95,7 @@ class ViT(VisionTransformer):
                                  'or give a dict with embed_dims, num_layers, num_heads, '
                                  'feedforward_channels')
             arch = ARCHS[arch]
+        _check_arch(arch)
         for key in ('out_type', 'with_cls_token', 'final_norm'):
             if key in kwargs:
                 raise ValueError(f'ViT: "{key}" is fixed by hssl (it returns cls, patch and the '
