@@ -192,7 +192,8 @@ def test_side_by_side_heads_are_refused():
 # ------------------------------------------------------------------ configs
 
 DTS_CONFIGS = ['dts/dino_vits16_dts.py', 'dts/dino_vits16_dts_convnext.py',
-               'dts/mocov3_vits16_sdssl.py', 'dts/mocov3_vits16_sdssl_convnext.py']
+               'dts/mocov3_vits16_sdssl.py', 'dts/mocov3_vits16_sdssl_convnext.py',
+               'dts/ibot_vitt4_dts_cifar10.py']
 
 
 def test_dts_configs_are_their_baselines_plus_the_option_and_the_hook():
@@ -202,6 +203,9 @@ def test_dts_configs_are_their_baselines_plus_the_option_and_the_hook():
         assert d.model.network.pop('intermediate') == dict(layers=None, weight=1.0)
         assert d.model == b.model and d.train_dataloader == b.train_dataloader
         assert d.custom_hooks == b.custom_hooks + [dict(type='DeepToShallowHook')]
+    d, b = load('dts/ibot_vitt4_dts_cifar10.py'), load('ibot/ibot_vitt4_cifar10.py')
+    assert d.model.network.pop('intermediate') == dict(layers=None, weight=1.0)
+    assert d.model == b.model and d.custom_hooks == b.custom_hooks + [dict(type='DeepToShallowHook')]
     assert_differs_only_by_head('dts/dino_vits16_dts.py', 'dts/dino_vits16_dts_convnext.py')
     assert_differs_only_by_head('dts/mocov3_vits16_sdssl.py', 'dts/mocov3_vits16_sdssl_convnext.py')
 
@@ -211,9 +215,11 @@ def test_every_dts_config_trains_an_iteration_at_reduced_size(name):
     cfg = load(name)
     net = cfg.model.network
     net.backbone.update(arch=ARCH3, img_size=32, patch_size=8)
-    if cfg.model.type == 'DINO':
+    if cfg.model.type in ('DINO', 'IBOT'):
         net.projector.update(out_channels=16, hidden_channels=32, bottleneck_channels=16)
         cfg.model.loss.out_channels = 16
+        if cfg.model.type == 'IBOT':
+            cfg.model.patch_loss.out_channels = 16
     else:
         net.projector.update(hid_channels=32, out_channels=16, norm_cfg=dict(type='BN1d'))
         cfg.model.predictor.update(hid_channels=32, out_channels=16, norm_cfg=dict(type='BN1d'))
@@ -222,9 +228,59 @@ def test_every_dts_config_trains_an_iteration_at_reduced_size(name):
     hub = MessageHub.get_instance('test_dts_configs')
     runner = SimpleNamespace(model=model, iter=3, max_iters=4, message_hub=hub)
     DeepToShallowHook().before_train_iter(runner, 0)
-    v = views()[:2] if cfg.model.type == 'MoCoV3' else views()
-    losses = model.loss(v, None)
-    assert {'loss_layer_0', 'loss_layer_1'} <= set(losses)
+    if cfg.model.type == 'IBOT':
+        masks = [torch.rand(2, 4, 4) < 0.3 for _ in range(2)]
+        losses = model.loss(views(), None, masks=masks)
+        assert {'loss_cls_layer_0', 'loss_cls_layer_1'} <= set(losses)
+    else:
+        losses = model.loss(views()[:2] if cfg.model.type == 'MoCoV3' else views(), None)
+        assert {'loss_layer_0', 'loss_layer_1'} <= set(losses)
     assert all(torch.isfinite(x) for x in losses.values())
     sum(losses.values()).backward()
     assert model.student.backbone.layers[0].attn.qkv.weight.grad.abs().sum() > 0
+
+
+def test_runner_trains_with_the_ramp_and_resumes_it(tmp_path, data_root):
+    """End to end on the tiny digits config: the hook ramps, checkpoints hold the
+    intermediate projectors, a resumed run continues the ramp from its iteration."""
+    import os.path as osp
+
+    from conftest import REPO
+    from mmengine.config import Config
+    from mmengine.hooks import Hook
+
+    from hssl.apis import build_runner
+    from hssl.utils.checkpoint import safe_load
+
+    def runner(**options):
+        cfg = Config.fromfile(osp.join(REPO, 'tests', 'tiny_digits_config.py'))
+        cfg.work_dir = str(tmp_path)
+        cfg.model.network.intermediate = dict(layers=None, weight=0.5)
+        cfg.custom_hooks = cfg.custom_hooks + [dict(type='DeepToShallowHook')]
+        cfg.merge_from_dict(options)
+        cfg.experiment_name = f'test_dts_{id(cfg)}'
+        return build_runner(cfg)
+
+    seen = []
+
+    class Record(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            model = runner.model
+            seen.append((runner.iter, model.student.intermediate_ramp,
+                         model.teacher.module.intermediate_ramp,
+                         float(outputs['loss_layer_0'].detach())))
+
+    first = runner(**{'train_cfg.max_epochs': 1})
+    first.register_hook(Record(), priority='LOWEST')
+    first.train()
+    state = safe_load(osp.join(tmp_path, 'epoch_1.pth'))['state_dict']
+    assert any(k.startswith('student.projectors.layer_0.') for k in state)
+    assert not any('ramp' in k for k in state)
+    resumed = runner(resume=True)  # max_epochs 2 of the config: iterations 4..7 of 8
+    resumed.register_hook(Record(), priority='LOWEST')
+    resumed.train()
+    assert [s[0] for s in seen] == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert [s[1] for s in seen[:4]] == pytest.approx([cosine_ramp(i, 4) for i in range(4)])
+    assert [s[1] for s in seen[4:]] == pytest.approx([cosine_ramp(i, 8) for i in range(4, 8)])
+    assert all(s[1] == s[2] for s in seen)  # student and teacher agree
+    assert seen[0][3] == 0.0 and seen[5][3] > 0  # ramp 0 at the start: the term is 0
