@@ -1,0 +1,75 @@
+"""The cost of HSSL: baseline and HSSL variant trained side by side.
+
+    python tools/benchmarks/overhead.py [--method ibot] [--arch small] [--head ConvNeXtHead]
+        [--depth 3] [--global-size 64] [--local-size 32] [--local-crops 4] [--batch 8]
+        [--device cpu|cuda] [--precision fp32|bf16] [--fused] [--steps 20] [--warmup 3]
+        [--profile N]
+
+Builds both models (same seed) and times full training steps (teacher and
+student forward, backward, clipped AdamW, EMA update) in turns, step by step,
+on the same synthetic multi-crop batch, so both see the same machine load;
+the first ``--warmup`` rounds are dropped and medians are reported. Peak
+memory per model: see :mod:`hssl.apis.benchmark` (static + step peak; CUDA
+allocator stats on a GPU, the profiler's allocator events on the CPU).
+The last line reads ``overhead: time x1.07 memory x1.05``.
+
+Paper (Tab. XVII / XIII): time x1.09 / x1.14, memory x1.12 / x1.17.
+GPU (the paper's setting):
+    python tools/benchmarks/overhead.py --arch base --global-size 224 --local-size 96 \
+        --local-crops 10 --batch 64 --precision bf16 --fused --device cuda
+``--profile N`` prints torch.profiler's top N operators of one HSSL step.
+"""
+import argparse
+
+import torch
+
+from bench_setup import add_arguments, build, setup_threads, views
+from hssl.apis.benchmark import TrainStep, interleaved_timings, step_peak_bytes, summary
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(p)
+    p.add_argument('--steps', type=int, default=20, help='measured steps per model')
+    p.add_argument('--warmup', type=int, default=3, help='steps per model not measured')
+    p.add_argument('--profile', type=int, default=0, metavar='N',
+                   help='print the top N operators (self time) of one HSSL step')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    setup_threads(args)
+    steps = {'baseline': TrainStep(build(args, None), args.precision, args.fused),
+             'hssl': TrainStep(build(args, args.head), args.precision, args.fused)}
+    x, masks = views(args)
+    masks = masks if args.method == 'ibot' else None
+    print(f'{args.method} ViT-{args.arch}/{args.patch_size}, head {args.head} depth {args.depth}, '
+          f'2 x {args.global_size} + {args.local_crops} x {args.local_size} px, batch {args.batch}, '
+          f'{args.device}, {args.precision}, {torch.get_num_threads()} threads, '
+          f'{args.steps} steps after {args.warmup} warm-up, torch {torch.__version__}')
+    times = interleaved_timings(steps, x, masks, args.steps, args.warmup)
+    rows = {}
+    for name, step in steps.items():
+        s = summary(times[name])
+        peak, how = step_peak_bytes(step, x, masks)
+        rows[name] = dict(s, peak=peak)
+        print(f'{name:>9}: {1 / s["median"]:7.3f} it/s  {args.batch / s["median"]:8.2f} img/s  '
+              f'step {s["median"] * 1e3:8.1f} ms (IQR {s["q1"] * 1e3:.1f}-{s["q3"] * 1e3:.1f}, '
+              f'n={s["n"]})  peak {peak / 2**20:8.1f} MiB')
+    print(f'peak memory: {how}')
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+        acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if args.device.startswith('cuda') else [])
+        with profile(activities=acts) as prof:
+            steps['hssl'](x, masks)
+        key = 'self_cuda_time_total' if args.device.startswith('cuda') else 'self_cpu_time_total'
+        print(prof.key_averages().table(sort_by=key, row_limit=args.profile))
+    t = rows['hssl']['median'] / rows['baseline']['median']
+    m = rows['hssl']['peak'] / rows['baseline']['peak']
+    print(f'overhead: time x{t:.2f} memory x{m:.2f}')
+    return t, m
+
+
+if __name__ == '__main__':
+    main()
