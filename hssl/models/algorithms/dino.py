@@ -36,7 +36,9 @@ class DINO(SelfSupervisedAlgorithm):
             raise ValueError(f'DINO: got {len(inputs)} views per sample, needs at least '
                              f'{self.num_global_views} global views')
         with torch.no_grad():
-            teacher = self.teacher(inputs[:self.num_global_views])
+            # the teacher computes only the targets (with HSSL not its base branch)
+            teacher = self.teacher(inputs[:self.num_global_views],
+                                   branches={t for t, _, _ in self.student.pairs})
         student = self.student(inputs)
         return cls_pair_losses(self.student.pairs, self.criteria, teacher, student,
                                self.num_global_views, len(inputs))

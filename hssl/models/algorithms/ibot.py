@@ -79,7 +79,9 @@ class IBOT(SelfSupervisedAlgorithm):
         targets = {t for t, _, _ in self.patch_pairs}
         predictions = {b for _, preds, _ in self.patch_pairs for b in preds}
         with torch.no_grad():
-            teacher = self.teacher(inputs[:G], num_patch_views=G, patch_branches=targets)
+            # only the cls and patch targets (patch-level HSSL: not the base branch)
+            teacher = self.teacher(inputs[:G], num_patch_views=G, patch_branches=targets,
+                                   branches=targets | {t for t, _, _ in self.student.pairs})
         student = self.student(inputs, masks=list(masks) + [None] * (len(inputs) - G),
                                num_patch_views=G, patch_branches=predictions)
         losses = cls_pair_losses(self.student.pairs, self.criteria, teacher, student, G,

@@ -170,8 +170,9 @@ class HeterogeneousNetwork(BaseModule):
                 views: Sequence[Tensor],
                 masks: Optional[Sequence[Optional[Tensor]]] = None,
                 num_patch_views: int = 0,
-                patch_branches: Optional[Sequence[str]] = None) -> Dict[str, BranchOutput]:
-        """Project every view through every branch.
+                patch_branches: Optional[Sequence[str]] = None,
+                branches: Optional[Sequence[str]] = None) -> Dict[str, BranchOutput]:
+        """Project every view through every branch (or the given ``branches``).
 
         Args:
             views: images, views of equal size consecutive (globals first).
@@ -180,7 +181,19 @@ class HeterogeneousNetwork(BaseModule):
                 ``num_patch_views`` views (iBOT); 0 for cls only (DINO).
             patch_branches: the branches whose patches are projected (None:
                 all); the others get ``patch=None``.
+            branches: the branches to compute (None: all); an auxiliary head
+                that none of them needs does not run. The EMA teacher only
+                needs the pairs' targets: with HSSL its base projector (and,
+                for DINO, nothing of the base branch but the backbone) is
+                skipped.
         """
+        if branches is not None:
+            unknown = set(branches) - set(self._source)
+            if unknown:
+                raise KeyError(f'HeterogeneousNetwork: no branch {sorted(unknown)}; '
+                               f'branches: {sorted(self._source)}')
+        wanted_branches = [b for b in self._source if branches is None or b in branches]
+        sources = {self._source[b] for b in wanted_branches}
         feats = {'backbone': ([], [])}
         feats.update({name: ([], []) for name in self.aux_heads})
         inter = []  # per group (n, B_group, C): intermediate cls tokens
@@ -198,13 +211,15 @@ class HeterogeneousNetwork(BaseModule):
             if self.intermediate_branches:
                 inter.append(out.inter_cls)
             for name, head in self.aux_heads.items():
+                if name not in sources:
+                    continue
                 aux = head(out.grid)
                 _append(feats[name], aux.cls, aux.patch if with_patch else None)
 
         batch = views[0].shape[0]
         outputs = {}
-        for branch, source in self._source.items():
-            cls, patch = feats[source]
+        for branch in wanted_branches:
+            cls, patch = feats[self._source[branch]]
             wanted = num_patch_views and (patch_branches is None or branch in patch_branches)
             patch = torch.cat(patch)[:num_patch_views * batch] if wanted else None
             cls = torch.cat(cls)
