@@ -91,3 +91,18 @@ def test_search_tool_end_to_end_ranks_by_reported_discrepancy(tmp_path, data_roo
     assert chosen.model.network.auxiliary['type'] == result['chosen_head']['type']
     assert chosen.train_cfg.max_epochs == 2  # the input config's schedule, not the search's
     MODELS.build(chosen.model)  # ready to train
+
+
+def test_search_cost_times_both_models(data_root, capsys, monkeypatch):
+    import runpy
+    tool = osp.join(REPO, 'tools', 'analysis', 'search_cost.py')
+    monkeypatch.setattr(sys, 'argv', [tool, TINY, '--heads', 'convnext', 'vit', '--depth', '1',
+                                      '--iters', '2', '--warmup', '0', '--batches', '1'])
+    runpy.run_path(tool, run_name='__main__')
+    out = capsys.readouterr().out
+    lines = {line.split(':')[0].strip(): line for line in out.splitlines()
+             if ' s/iteration' in line or line.strip().startswith('ratio:')}
+    assert set(lines) == {'2 heads', '1 head (convnext)', 'ratio'}
+    seconds = {k: float(v.split(':')[1].split()[0]) for k, v in lines.items() if k != 'ratio'}
+    ratio = float(lines['ratio'].split(':')[1].split('x')[0])
+    assert ratio == pytest.approx(seconds['2 heads'] / seconds['1 head (convnext)'], abs=0.01)

@@ -78,7 +78,7 @@ def main():
             sys.exit(f'error: no curve for {missing}; the log has {sorted(curves)}')
         curves = {h: curves[h] for h in args.heads}
 
-    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=150)
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=150)
     for head, points in curves.items():
         steps, values = zip(*points)
         ax.plot(steps, values, marker='o', markersize=3, label=head)
@@ -87,7 +87,8 @@ def main():
     ax.set_xlabel('iteration')
     ax.set_ylabel('discrepancy D (Eq. 5)')
     ax.set_title(args.title, fontsize=9)
-    ax.legend(title='auxiliary head', fontsize=8)
+    ax.legend(title='auxiliary head', fontsize=7, title_fontsize=8, loc='center left',
+              bbox_to_anchor=(1.01, 0.5))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(args.out)
