@@ -7,6 +7,7 @@ from mmpretrain.structures import DataSample
 
 import hssl.datasets  # noqa: F401  (registers the transforms)
 from hssl.datasets.transforms import RandomCutout, cutout_view_pipeline
+from hssl.models.algorithms import MultiTaskMoCoV3
 from hssl.registry import MODELS, TRANSFORMS
 
 
@@ -87,7 +88,8 @@ MLP = dict(type='MoCoV3MLP', hid_channels=32, out_channels=16, norm_cfg=dict(typ
 TYPES = ['global', 'global', 'cutout', 'local', 'local']
 
 
-def tiny_moco(kind='MultiTaskMoCoV3', auxiliary=None, intermediate=None, **kw):
+def tiny_moco(kind='MultiTaskMoCoV3', auxiliary=None, intermediate=None,
+              loss=dict(type='InfoNCELoss', temperature=0.2), **kw):
     torch.manual_seed(0)
     model = MODELS.build(dict(
         type=kind,
@@ -96,7 +98,7 @@ def tiny_moco(kind='MultiTaskMoCoV3', auxiliary=None, intermediate=None, **kw):
                      projector=dict(MLP, num_layers=3, with_last_bn_affine=False),
                      auxiliary=auxiliary, intermediate=intermediate),
         predictor=dict(MLP, num_layers=2, with_last_bn=False),
-        loss=dict(type='InfoNCELoss', temperature=0.2), **kw))
+        loss=loss, **kw))
     return model
 
 
@@ -183,7 +185,9 @@ def test_view_type_errors_are_named():
 MULTITASK_CONFIGS = ['multitask/mocov3_vits16_multitask.py',
                      'multitask/mocov3_vits16_multitask_shared.py',
                      'multitask/mocov3_vits16_multitask_convnext.py',
-                     'multitask/mocov3_vits16_multitask_shared_convnext.py']
+                     'multitask/mocov3_vits16_multitask_shared_convnext.py',
+                     'multitask/byol_vits16_multitask.py',
+                     'multitask/simsiam_vits16_multitask.py']
 
 
 def test_multitask_configs_differ_only_by_predictors_and_head():
@@ -200,7 +204,7 @@ def test_every_multitask_config_trains_an_iteration_at_reduced_size(name):
     from mmengine.dataset import default_collate
     cfg = load(name)
     crop, pack = cfg.train_dataloader.dataset.pipeline[1:]
-    crop.update(global_crops_size=32, local_crops_size=16)
+    crop.update(global_crops_size=32, local_crops_size=16, local_crops_number=2, cutout_number=1)
     crop, pack = TRANSFORMS.build(crop), TRANSFORMS.build(pack)
     batch = default_collate([pack(crop(dict(img=_image(seed=i), img_shape=(48, 40))))
                              for i in range(4)])
@@ -210,10 +214,75 @@ def test_every_multitask_config_trains_an_iteration_at_reduced_size(name):
     cfg.model.predictor.update(hid_channels=32, out_channels=16, norm_cfg=dict(type='BN1d'))
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
+    assert isinstance(model, MultiTaskMoCoV3)
+    assert len(model.view_predictors) == (2 if cfg.model.separate_predictors else 0)
     data = model.data_preprocessor(batch, training=True)
     losses = model(**data, mode='loss')
     branches = ('base', 'aux') if 'convnext' in name else ('base',)
     assert set(losses) == {f'loss_{b}_{t}' for b in branches for t in ('global', 'cutout', 'local')}
     assert all(torch.isfinite(x) for x in losses.values())
+    sum(losses.values()).backward()
+    assert model.student.backbone.layers[0].attn.qkv.weight.grad.abs().sum() > 0
+
+
+# ------------------------------------------------------------- BYOL, SimSiam
+
+def _cos(a, b):
+    return torch.nn.functional.cosine_similarity(a, b, dim=-1).mean()
+
+
+def test_byol_two_views_is_its_normalised_mse_against_the_target_network():
+    model = tiny_moco('BYOL', separate_predictors=False,
+                      loss=dict(type='CosineSimilarityLoss', shift_factor=2.0, scale_factor=2.0))
+    assert len(model.view_predictors) == 0
+    x1, x2 = moco_views(TYPES[:2])
+    losses = model.loss([x1, x2], None)
+    with torch.no_grad():
+        k1, k2 = (model.teacher([x])['base'].cls for x in (x1, x2))
+    p = model.predictors['base']
+    q1, q2 = (p(model.student([x])['base'].cls) for x in (x1, x2))
+    expected = (2 - 2 * _cos(q1, k2)) + (2 - 2 * _cos(q2, k1))
+    assert torch.allclose(losses['loss_base_global'], expected, atol=1e-6)
+
+
+def test_simsiam_keys_are_the_students_own_projections_without_gradient():
+    model = tiny_moco('SimSiam', loss=dict(type='CosineSimilarityLoss', scale_factor=0.5))
+    assert not hasattr(model, 'teacher')
+    v = moco_views()
+    losses = model.loss(v, samples())
+    z = [model.student([x])['base'].cls for x in v]
+    p = model.predictors['base']
+    expected = -(_cos(p(z[0]), z[1].detach()) + _cos(p(z[1]), z[0].detach())) / 2
+    assert torch.allclose(losses['loss_base_global'], expected, atol=1e-6)
+    pl = model.view_predictors['local']['base']
+    local = sum(-0.5 * _cos(pl(z[i]), z[j]) for i in (3, 4) for j in (0, 1)) / 4
+    assert torch.allclose(losses['loss_base_local'], 2 * local, atol=1e-6)
+    # stop-gradient: the model's gradients are those of the hand loss with detached keys
+    def projector_grad(loss):
+        model.zero_grad()
+        loss.backward()
+        return model.student.projectors['base'].fc0.weight.grad.clone()
+
+    ours = projector_grad(model.loss(v[:2], None)['loss_base_global'])
+    z = [model.student([x])['base'].cls for x in v[:2]]
+    stopped = projector_grad(-(_cos(p(z[0]), z[1].detach()) + _cos(p(z[1]), z[0].detach())) / 2)
+    z = [model.student([x])['base'].cls for x in v[:2]]
+    through = projector_grad(-(_cos(p(z[0]), z[1]) + _cos(p(z[1]), z[0])) / 2)
+    assert torch.allclose(ours, stopped, atol=1e-6) and not torch.allclose(ours, through, atol=1e-6)
+
+
+@pytest.mark.parametrize('name', ['byol/byol_vits16_100e_in1k.py',
+                                  'simsiam/simsiam_vits16_100e_in1k.py'])
+def test_two_view_byol_and_simsiam_configs_train_an_iteration_at_reduced_size(name):
+    cfg = load(name)
+    net = cfg.model.network
+    net.backbone.update(arch=ARCH, img_size=32, patch_size=8)
+    net.projector.update(hid_channels=32, out_channels=16, norm_cfg=dict(type='BN1d'))
+    cfg.model.predictor.update(hid_channels=8, out_channels=16, norm_cfg=dict(type='BN1d'))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    assert hasattr(model, 'teacher') == (cfg.model.type == 'BYOL') == bool(cfg.custom_hooks)
+    losses = model.loss(moco_views(TYPES[:2]), None)
+    assert set(losses) == {'loss_base_global'} and torch.isfinite(losses['loss_base_global'])
     sum(losses.values()).backward()
     assert model.student.backbone.layers[0].attn.qkv.weight.grad.abs().sum() > 0

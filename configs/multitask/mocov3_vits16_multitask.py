@@ -5,14 +5,8 @@
 # view type; targets: the momentum encoder's keys of the 2 global views; task
 # weights 1. The numbers of views, scales and weights are this framework's
 # choices (the paper's are not in the material at hand).
-_base_ = '../mocov3/mocov3_vits16_100e_in1k.py'
+_base_ = ['../mocov3/mocov3_vits16_100e_in1k.py',
+          '../_base_/datasets/imagenet_multitask_views.py']
 model = dict(type='MultiTaskMoCoV3', separate_predictors=True,
              task_weights={'global': 1.0, 'cutout': 1.0, 'local': 1.0})
-train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='LoadImage'),
-    dict(type='MultiTaskMultiCrop', global_crops_size=224, local_crops_size=96,
-         global_crops_scale=(0.25, 1.0), local_crops_scale=(0.05, 0.25),
-         local_crops_number=6, cutout_number=2, cutout_area=(0.2, 0.4),
-         mean=(123.675, 116.28, 103.53)),
-    dict(type='PackInputs', algorithm_keys=['view_type']),
-]))
+train_dataloader = dict(dataset=dict(pipeline={{_base_.multitask_pipeline}}))

@@ -4,5 +4,7 @@ from .ibot import IBOT
 from .mae import MAE
 from .mocov3 import MoCoV3
 from .multi_task_mocov3 import MultiTaskMoCoV3
+from .siamese import BYOL, SimSiam
 
-__all__ = ['SelfSupervisedAlgorithm', 'DINO', 'IBOT', 'MAE', 'MoCoV3', 'MultiTaskMoCoV3']
+__all__ = ['SelfSupervisedAlgorithm', 'DINO', 'IBOT', 'MAE', 'MoCoV3', 'MultiTaskMoCoV3',
+           'BYOL', 'SimSiam']

@@ -85,12 +85,17 @@ class MultiTaskMoCoV3(MoCoV3):
             return self.predictors[branch]
         return self.view_predictors[view_type][branch]
 
+    def keys(self, inputs: Sequence[Tensor], keys_at: List[int], queries: List[dict]
+             ) -> Dict[int, dict]:
+        """{view index: branch outputs} of the key views: the momentum encoder's."""
+        with torch.no_grad():
+            return {g: self.teacher([inputs[g]]) for g in keys_at}
+
     def loss(self, inputs: Sequence[Tensor], data_samples) -> Dict[str, Tensor]:
         types = view_types_from(data_samples, len(inputs))
         keys_at = [i for i, t in enumerate(types) if t == 'global']
-        with torch.no_grad():
-            keys = {g: self.teacher([inputs[g]]) for g in keys_at}
         queries = [self.student([view]) for view in inputs]  # per view: per-view BN, as MoCo v3
+        keys = self.keys(inputs, keys_at, queries)
         losses = {}
         for target, predictions, weight in self.student.pairs:
             for branch in predictions:
