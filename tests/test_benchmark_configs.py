@@ -9,8 +9,10 @@ import torch
 from conftest import REPO
 from mmengine.config import Config
 from mmengine.hooks import Hook
+from mmpretrain.models.backbones import VisionTransformer
 
 from hssl.apis import build_runner
+from hssl.models.backbones.vit import ARCHS
 from hssl.registry import MODELS
 from hssl.utils.model_converters import backbone_state_dict, to_mmpretrain
 
@@ -41,6 +43,21 @@ class Record(Hook):
 
     def after_train(self, runner):
         self.after = {k: v.clone() for k, v in runner.model.backbone.state_dict().items()}
+
+
+@pytest.mark.parametrize('name,size', [('linear_vits16_in1k', 'small'),
+                                       ('linear_vitb16_in1k', 'base'),
+                                       ('finetune_vits16_in1k', 'small'),
+                                       ('finetune_vitb16_in1k', 'base'),
+                                       ('linear_vitt4_cifar10', 'tiny'),
+                                       ('finetune_vitt4_cifar10', 'tiny')])
+def test_full_size_backbone_is_the_pretrained_vit(name, size):
+    """mmpretrain's arch names differ from hssl's ('small' is not ViT-S there)."""
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'benchmarks', f'{name}.py'))
+    assert VisionTransformer.arch_zoo[cfg.model.backbone.arch] == ARCHS[size]
+    assert cfg.model.head.in_channels == ARCHS[size]['embed_dims']
+    if name.startswith('linear'):
+        assert cfg.model.backbone.frozen_stages == ARCHS[size]['num_layers']
 
 
 @pytest.mark.parametrize('name', CONFIGS)

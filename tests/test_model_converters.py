@@ -58,12 +58,19 @@ def test_timm_gives_the_same_features(convert, trained, tmp_path, student):
     convert.main([path, out, '--to', 'timm'] + (['--student'] if student else []))
     vit = tiny_timm()
     vit.load_state_dict(torch.load(out), strict=True)
+    # the constructor that convert.py prints for a size without a timm preset builds it too
+    hint = convert.timm_hint(backbone_state_dict(safe_load(path), student=student), 2, out)
+    assert hint.startswith('timm.models.vision_transformer.VisionTransformer(img_size=32, '
+                           'patch_size=4, embed_dim=32, depth=2, num_heads=2, mlp_ratio=2,')
+    printed = eval(hint.split('.load_state_dict')[0], {'timm': timm})
+    printed.load_state_dict(torch.load(out), strict=True)
     x = torch.randn(2, 3, 32, 32)
     network = model.student if student else model.teacher.module
     with torch.no_grad():
         expected = network.backbone(x).cls
         other = (model.teacher.module if student else model.student).backbone(x).cls
         got = vit.eval()(x)
+        torch.testing.assert_close(printed.eval()(x), got)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
     assert not torch.allclose(got, other, atol=1e-3)  # the branch asked for, not the other
 
@@ -87,6 +94,12 @@ def test_timm_preset_vit_small_loads_strictly(convert, tmp_path):
         torch.testing.assert_close(vit(x), hssl_vit(x).cls, rtol=1e-4, atol=1e-4)
     from safetensors.torch import load_file
     vit.load_state_dict(load_file(out), strict=True)
+    as_pth = str(tmp_path / 'small_timm.pth')  # the .pth form, through timm's file loader
+    convert.main([path, as_pth, '--to', 'timm'])
+    vit_pth = timm.create_model('vit_small_patch16_224', pretrained=True, num_classes=0,
+                                pretrained_cfg_overlay=dict(file=as_pth)).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(vit_pth(x), hssl_vit(x).cls, rtol=1e-4, atol=1e-4)
 
 
 def test_mmpretrain_pretrained_init_gives_the_same_features(convert, trained, tmp_path):
@@ -114,6 +127,13 @@ def test_mmpretrain_pretrained_init_gives_the_same_features(convert, trained, tm
         got = build(dict(type='Pretrained', checkpoint=out))(x)[-1]
         fresh = build(None)(x)[-1]
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    # the config that convert.py prints builds and loads the same backbone
+    hint = convert.mmpretrain_hint(backbone_state_dict(safe_load(path)), 2, out)
+    printed = MODELS.build(eval(hint.split('backbone=', 1)[1]))
+    printed.init_weights()
+    printed.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(printed(x)[-1], expected, rtol=1e-5, atol=1e-5)
     assert not torch.allclose(fresh, expected, atol=1e-3)
 
 

@@ -19,7 +19,9 @@ model = dict(
                            mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
                            to_rgb=True),
     backbone=dict(
-        type='VisionTransformer', arch='small', img_size=224, patch_size=16,
+        # mmpretrain's 'deit-small' is ViT-S (384 wide, 12 blocks, 6 heads, hssl's 'small');
+        # its 'small' is another, 768-wide network
+        type='VisionTransformer', arch='deit-small', img_size=224, patch_size=16,
         out_type='cls_token', final_norm=True,
         frozen_stages=12,  # all blocks, patch embedding, cls token, position embedding, final norm
         init_cfg=dict(type='Pretrained', checkpoint=pretrained)),

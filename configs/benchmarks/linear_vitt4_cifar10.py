@@ -12,7 +12,7 @@ data_root = '{{$CIFAR10_ROOT:data/cifar10}}'
 model = dict(
     data_preprocessor=dict(num_classes=num_classes, mean=[125.3, 123.0, 113.9],
                            std=[63.0, 62.1, 66.7]),
-    backbone=dict(arch='tiny', img_size=32, patch_size=4),
+    backbone=dict(arch='deit-tiny', img_size=32, patch_size=4),  # = hssl's 'tiny' (192 wide)
     head=dict(num_classes=num_classes, in_channels=192))
 train_pipeline = [
     dict(type='LoadImage'),

@@ -23,7 +23,8 @@ from typing import Dict, List, Optional
 
 import torch
 
-__all__ = ['BRANCH_PREFIXES', 'backbone_state_dict', 'timm_model_name', 'to_mmpretrain', 'to_timm']
+__all__ = ['BRANCH_PREFIXES', 'backbone_state_dict', 'timm_model_name', 'to_mmpretrain', 'to_timm',
+           'vit_sizes']
 
 BRANCH_PREFIXES = {'teacher': 'teacher.module.backbone.', 'student': 'student.backbone.'}
 DROPPED = ('mask_token',)
@@ -129,15 +130,25 @@ _TIMM_SIZES = {192: 'tiny', 384: 'small', 768: 'base', 1024: 'large'}
 _TIMM_DEPTHS = {'tiny': 12, 'small': 12, 'base': 12, 'large': 24}
 
 
+def vit_sizes(backbone: Dict[str, torch.Tensor]) -> dict:
+    """What the weights tell of the ViT: width, depth, MLP width, patch and
+    image size (not the number of heads: it leaves no trace in the shapes)."""
+    embed, _, patch, _ = backbone['patch_embed.projection.weight'].shape
+    tokens = backbone['pos_embed'].shape[1] - 1
+    return dict(embed_dims=embed,
+                num_layers=1 + max(int(k.split('.')[1]) for k in backbone
+                                   if k.startswith('layers.')),
+                feedforward_channels=backbone['layers.0.ffn.layers.0.0.weight'].shape[0],
+                patch_size=patch, img_size=int(round(tokens ** 0.5)) * patch)
+
+
 def timm_model_name(backbone: Dict[str, torch.Tensor]) -> Optional[str]:
     """timm's name for this ViT (e.g. ``vit_small_patch16_224``), or None for
     a size that timm has no preset of (build ``VisionTransformer`` directly)."""
-    embed, _, patch, _ = backbone['patch_embed.projection.weight'].shape
-    size = _TIMM_SIZES.get(embed)
-    depth = 1 + max(int(k.split('.')[1]) for k in backbone if k.startswith('layers.'))
-    tokens = backbone['pos_embed'].shape[1] - 1
-    side = int(round(tokens ** 0.5)) * patch
-    if size is None or depth != _TIMM_DEPTHS[size] or any(k.endswith('gamma1.weight')
-                                                           for k in backbone):
+    sizes = vit_sizes(backbone)
+    size = _TIMM_SIZES.get(sizes['embed_dims'])
+    if (size is None or sizes['num_layers'] != _TIMM_DEPTHS[size]
+            or sizes['feedforward_channels'] != 4 * sizes['embed_dims']
+            or any(k.endswith('gamma1.weight') for k in backbone)):
         return None
-    return f'vit_{size}_patch{patch}_{side}'
+    return f'vit_{size}_patch{sizes["patch_size"]}_{sizes["img_size"]}'

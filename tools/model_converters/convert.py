@@ -19,7 +19,7 @@ import torch
 
 from hssl.utils import safe_load
 from hssl.utils.model_converters import (backbone_state_dict, timm_model_name, to_mmpretrain,
-                                         to_timm)
+                                         to_timm, vit_sizes)
 
 
 def parse_args(argv=None):
@@ -32,7 +32,44 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def convert(checkpoint: str, out: str, to: str, student: bool = False) -> dict:
+def num_heads_from_meta(ckpt: dict):
+    """The ViT's number of heads from the config saved in an mmengine checkpoint, or None."""
+    try:
+        from mmengine.config import Config
+
+        from hssl.models.backbones.vit import ARCHS
+        arch = Config.fromstring(ckpt['meta']['cfg'], '.py').model.network.backbone.arch
+        return (ARCHS[arch] if isinstance(arch, str) else arch)['num_heads']
+    except Exception:  # noqa: BLE001 - no or another config: the hint stays generic
+        return None
+
+
+def timm_hint(backbone: dict, num_heads, out: str) -> str:
+    """How to build the timm model that loads ``out``."""
+    name = timm_model_name(backbone)
+    if name:
+        return (f"timm.create_model('{name}', num_classes=0, pretrained=True, "
+                f"pretrained_cfg_overlay=dict(file='{out}'))")
+    s = vit_sizes(backbone)
+    return (f"timm.models.vision_transformer.VisionTransformer(img_size={s['img_size']}, "
+            f"patch_size={s['patch_size']}, embed_dim={s['embed_dims']}, "
+            f"depth={s['num_layers']}, num_heads={num_heads or '<num_heads of your config>'}, "
+            f"mlp_ratio={s['feedforward_channels'] / s['embed_dims']:g}, num_classes=0)"
+            f".load_state_dict(torch.load({out!r}))")
+
+
+def mmpretrain_hint(backbone: dict, num_heads, out: str) -> str:
+    """The mmpretrain backbone config that loads ``out``."""
+    s = vit_sizes(backbone)
+    return (f"backbone=dict(type='VisionTransformer', arch=dict(embed_dims={s['embed_dims']}, "
+            f"num_layers={s['num_layers']}, num_heads={num_heads or '<num_heads of your config>'}, "
+            f"feedforward_channels={s['feedforward_channels']}), img_size={s['img_size']}, "
+            f"patch_size={s['patch_size']}, out_type='cls_token', "
+            f"init_cfg=dict(type='Pretrained', checkpoint='{out}'))")
+
+
+def convert(checkpoint: str, out: str, to: str, student: bool = False):
+    """Write the converted backbone; return it (mmpretrain names) and the loaded checkpoint."""
     ckpt = safe_load(checkpoint)
     backbone = backbone_state_dict(ckpt, student=student, source=checkpoint)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
@@ -48,32 +85,23 @@ def convert(checkpoint: str, out: str, to: str, student: bool = False) -> dict:
         meta.update(source=osp.basename(checkpoint), branch='student' if student else 'teacher')
         weights = to_mmpretrain(backbone, meta)
         torch.save(weights, out)
-    return backbone
+    return backbone, ckpt
 
 
 def main(argv=None):
     args = parse_args(argv)
     try:
-        backbone = convert(args.checkpoint, args.out, args.to, args.student)
+        backbone, ckpt = convert(args.checkpoint, args.out, args.to, args.student)
     except (ValueError, FileNotFoundError) as err:
         sys.exit(f'convert.py: error: {err}')
-    embed = backbone['patch_embed.projection.weight'].shape[0]
-    layers = 1 + max(int(k.split('.')[1]) for k in backbone if k.startswith('layers.'))
+    sizes = vit_sizes(backbone)
     print(f'{"student" if args.student else "teacher"} backbone: {len(backbone)} tensors, '
           f'{sum(v.numel() for v in backbone.values()) / 1e6:.2f} M parameters, '
-          f'width {embed}, {layers} blocks -> {args.out}')
+          f'width {sizes["embed_dims"]}, {sizes["num_layers"]} blocks -> {args.out}')
     if args.to == 'timm':
-        name = timm_model_name(backbone)
-        if name:
-            print(f"load: timm.create_model('{name}', num_classes=0, pretrained=True, "
-                  f"pretrained_cfg_overlay=dict(file='{args.out}'))")
-        else:
-            print('load: timm.models.vision_transformer.VisionTransformer(embed_dim=..., depth=..., '
-                  'num_heads=..., patch_size=..., img_size=..., mlp_ratio=..., num_classes=0)'
-                  f'.load_state_dict(torch.load({args.out!r}))  (the sizes of your config)')
+        print(f'load: {timm_hint(backbone, num_heads_from_meta(ckpt), args.out)}')
     else:
-        print(f"load: backbone=dict(type='VisionTransformer', ..., "
-              f"init_cfg=dict(type='Pretrained', checkpoint='{args.out}'))")
+        print(f'load: {mmpretrain_hint(backbone, num_heads_from_meta(ckpt), args.out)}')
 
 
 if __name__ == '__main__':
