@@ -86,8 +86,8 @@ def parse_args(argv=None):
 def dataset_cfgs(cfg, args):
     """The (train, test) dataset configs: the folders given, else the config's."""
     if args.train_dir:
-        pipeline = cfg.get('knn_pipeline') or dino_eval_pipeline(
-            cfg.model.network.backbone.get('img_size', 224))
+        backbone = cfg.model.get('network', {}).get('backbone', {})
+        pipeline = cfg.get('knn_pipeline') or dino_eval_pipeline(backbone.get('img_size', 224))
         return [dict(type='ImageFolder', data_root=d, pipeline=pipeline)
                 for d in (args.train_dir, args.val_dir)]
     if 'knn_train_dataset' not in cfg or 'knn_test_dataset' not in cfg:
