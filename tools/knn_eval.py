@@ -38,7 +38,7 @@ import hssl  # noqa: F401
 from hssl.apis import build_model
 from hssl.evaluation import (dino_eval_pipeline, extract_dataset_features, feature_cache_key,
                              knn_accuracy, load_features, save_features)
-from hssl.evaluation.features import sha256_file
+from hssl.evaluation.features import FEATURE_KEYS, sha256_file
 from hssl.registry import DATASETS
 
 DEFAULT_CACHE = osp.join(osp.expanduser('~'), '.cache', 'hssl', 'knn_features')
@@ -63,7 +63,8 @@ def parse_args(argv=None):
     p.add_argument('--backend', default='auto', choices=['auto', 'faiss', 'torch'])
     p.add_argument('--batch-size', type=int, default=128)
     p.add_argument('--num-workers', type=int, default=2)
-    p.add_argument('--device', default=None, help='default: cuda when available, else cpu')
+    p.add_argument('--device', default=None,
+                   help='for extraction and search; default: cuda when available, else cpu')
     p.add_argument('--cache-dir', default=DEFAULT_CACHE,
                    help=f'feature cache, keyed by checkpoint and data (default {DEFAULT_CACHE})')
     p.add_argument('--no-cache', action='store_true', help='neither read nor write the cache')
@@ -178,9 +179,12 @@ def main(argv=None):
             feats = model_features(args, rank)
         if rank != 0:
             return None
-        result = knn_accuracy(feats['train_features'], feats['train_labels'],
-                              feats['test_features'], feats['test_labels'], ks=args.k,
-                              temperature=args.temperature, backend=args.backend)
+        # On a GPU the search runs there: faiss-gpu if installed, else the torch backend
+        # ('auto'); a CPU faiss copies the features back to the host.
+        device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+        arrays = [torch.as_tensor(feats[key]).to(device) for key in FEATURE_KEYS]
+        result = knn_accuracy(*arrays, ks=args.k, temperature=args.temperature,
+                              backend=args.backend)
     except (ValueError, KeyError, FileNotFoundError) as err:
         where = f'{args.features}: ' if args.features and str(args.features) not in str(err) else ''
         sys.exit(f'knn_eval.py: error: {where}{err.args[0] if err.args else err}')
