@@ -61,8 +61,10 @@ class DiscrepancyHook(Hook):
             cfg = runner.cfg.train_dataloader
         if isinstance(cfg, dict):
             # a separate loader: iterating the training loader itself would reset its
-            # persistent workers in the middle of an epoch
-            self._loader = runner.build_dataloader(copy.deepcopy(cfg), seed=runner.seed)
+            # persistent workers in the middle of an epoch; its own workers live only
+            # while D is computed
+            cfg = dict(copy.deepcopy(cfg), persistent_workers=False)
+            self._loader = runner.build_dataloader(cfg, seed=runner.seed)
         else:
             self._loader = cfg
 
