@@ -284,3 +284,15 @@ def test_runner_trains_with_the_ramp_and_resumes_it(tmp_path, data_root):
     assert [s[1] for s in seen[4:]] == pytest.approx([cosine_ramp(i, 8) for i in range(4, 8)])
     assert all(s[1] == s[2] for s in seen)  # student and teacher agree
     assert seen[0][3] == 0.0 and seen[5][3] > 0  # ramp 0 at the start: the term is 0
+
+
+def test_a_backbone_without_intermediate_tokens_is_named():
+    net = build(dts_dino(dict(layers=[0]))).student
+    plain = net.backbone.forward
+
+    def forward(x, mask=None):
+        return plain(x, mask)._replace(inter_cls=None)  # as a backbone without out_indices
+
+    net.backbone.forward = forward
+    with pytest.raises(RuntimeError, match='ViT returned no intermediate cls tokens'):
+        net(views()[:2])

@@ -209,6 +209,10 @@ class HeterogeneousNetwork(BaseModule):
             with_patch = start < num_patch_views
             _append(feats['backbone'], out.cls, out.patch if with_patch else None)
             if self.intermediate_branches:
+                if out.inter_cls is None:
+                    raise RuntimeError(f'HeterogeneousNetwork: intermediate is set but '
+                                       f'{type(self.backbone).__name__} returned no intermediate '
+                                       'cls tokens (inter_cls); it needs out_indices support')
                 inter.append(out.inter_cls)
             for name, head in self.aux_heads.items():
                 if name not in sources:
