@@ -9,7 +9,8 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from hssl.apis.benchmark import (TrainStep, flop_counter, interleaved_timings, step_flops,
+from hssl.apis.benchmark import (TrainStep, flop_counter, interleaved_timings, meta_step_flops,
+                                 step_flops,
                                  step_peak_bytes, summary, synthetic_batch)
 from hssl.registry import MODELS
 from conftest import REPO, tiny_dino
@@ -56,6 +57,18 @@ def test_step_flops_scale_with_batch():
     one = step_flops(step, *_views(1))
     assert one > 0 and step_flops(step, *_views(2)) == 2 * one
     assert all(p.grad is None for p in step.model.parameters())
+    # on a meta-device copy attention is counted too (as bmm): the real CPU
+    # count lacks it (torch has no FLOP formula for the CPU flash-attention
+    # kernel). Attention of the 2-block, width-32 ViT per image, 4 T^2 C per
+    # block forward (QK^T and AV), backward twice that: teacher 2 x 65 tokens
+    # forward, student 2 x 65 + 2 x 17 tokens forward and backward.
+    attention = 2 * (2 * 4 * 65 ** 2 * 32) + 3 * 2 * (2 * 4 * 65 ** 2 * 32 + 2 * 4 * 17 ** 2 * 32)
+    assert attention == 9_096_704
+    no_head = _step()
+    real = step_flops(no_head, *_views(1))
+    assert meta_step_flops(no_head.model, *_views(2)) == real + attention
+    assert all(p.device.type == 'cpu' for p in no_head.model.parameters())
+    assert all(p.device.type == 'cpu' for p in step.model.parameters())
 
 
 def _views(batch):

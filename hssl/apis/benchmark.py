@@ -10,6 +10,7 @@ the torch profiler (``profile_memory=True``, the ``[memory]`` events' "Total
 Allocated"). Both count tensor memory from torch's allocator, not the
 process's resident size, so two models in one process are measured apart.
 """
+import copy
 import json
 import math
 import os
@@ -41,6 +42,16 @@ def synthetic_batch(batch: int, global_size: int, local_size: int, num_local: in
     side = global_size // patch_size
     masks = [torch.rand(batch, side, side, generator=g) < mask_ratio for _ in range(num_global)]
     return [v.to(device) for v in views], [m.to(device) for m in masks]
+
+
+def total_loss(model: nn.Module, views: Sequence[Tensor], masks: Optional[Sequence[Tensor]]
+               ) -> Tensor:
+    """The algorithm's summed loss on ``views`` (iBOT: with the patch ``masks``)."""
+    if masks is None:
+        losses = model.loss(list(views), None)
+    else:
+        losses = model.loss(list(views), None, masks=list(masks))
+    return model.parse_losses(losses)[0]
 
 
 class TrainStep:
@@ -76,12 +87,7 @@ class TrainStep:
 
     def losses(self, views: Sequence[Tensor], masks: Optional[Sequence[Tensor]]) -> Tensor:
         with self.autocast():
-            if masks is None:
-                losses = self.model.loss(list(views), None)
-            else:
-                losses = self.model.loss(list(views), None, masks=list(masks))
-        loss, _ = self.model.parse_losses(losses)
-        return loss
+            return total_loss(self.model, views, masks)
 
     def __call__(self, views: Sequence[Tensor], masks: Optional[Sequence[Tensor]] = None) -> float:
         loss = self.losses(views, masks)
@@ -193,11 +199,25 @@ def step_flops(step: TrainStep, views, masks) -> int:
     backward; attention included), counted by :func:`flop_counter`."""
     counter = flop_counter()
     with counter:
-        loss = step.losses(views, masks)
-        loss.backward()
+        step.losses(views, masks).backward()
     for p in step.model.parameters():
         p.grad = None
     return counter.get_total_flops()
+
+
+def meta_step_flops(model: nn.Module, views, masks) -> float:
+    """FLOPs per image of one training step of ``model``, counted as in
+    :func:`step_flops` on a copy of the model on the ``meta`` device (shapes
+    only: instant and without memory at any size). Attention is counted
+    there (scaled-dot-product attention runs as matmuls), whereas a real CPU
+    run's count lacks it: torch has no FLOP formula for the CPU
+    flash-attention kernel. Use this count for FLOP/s figures."""
+    meta = copy.deepcopy(model).to('meta')
+    counter = flop_counter()
+    with counter:
+        total_loss(meta, [v.to('meta') for v in views],
+                   None if masks is None else [m.to('meta') for m in masks]).backward()
+    return counter.get_total_flops() / views[0].shape[0]
 
 
 def summary(times: List[float]) -> Dict[str, float]:

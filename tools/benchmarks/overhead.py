@@ -17,14 +17,16 @@ Paper (Tab. XVII / XIII): time x1.09 / x1.14, memory x1.12 / x1.17.
 GPU (the paper's setting):
     python tools/benchmarks/overhead.py --arch base --global-size 224 --local-size 96 \
         --local-crops 10 --batch 64 --precision bf16 --fused --device cuda
-``--profile N`` prints torch.profiler's top N operators of one HSSL step.
+Also printed (alone with ``--flops-only``, instant at any size): the FLOPs per image of both steps (counted on the meta device)
+and their ratio. ``--profile N`` prints torch.profiler's top N operators of one HSSL step.
 """
 import argparse
 
 import torch
 
 from bench_setup import add_arguments, build, setup_threads, views
-from hssl.apis.benchmark import TrainStep, interleaved_timings, step_peak_bytes, summary
+from hssl.apis.benchmark import (TrainStep, interleaved_timings, meta_step_flops, step_peak_bytes,
+                                 summary)
 
 
 def parse_args(argv=None):
@@ -32,6 +34,8 @@ def parse_args(argv=None):
     add_arguments(p)
     p.add_argument('--steps', type=int, default=20, help='measured steps per model')
     p.add_argument('--warmup', type=int, default=3, help='steps per model not measured')
+    p.add_argument('--flops-only', action='store_true',
+                   help='only count FLOPs per image (meta device: any size, no time, no memory)')
     p.add_argument('--profile', type=int, default=0, metavar='N',
                    help='print the top N operators (self time) of one HSSL step')
     return p.parse_args(argv)
@@ -40,10 +44,20 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     setup_threads(args)
+    if args.flops_only:
+        args.device = 'cpu'
     steps = {'baseline': TrainStep(build(args, None), args.precision, args.fused),
              'hssl': TrainStep(build(args, args.head), args.precision, args.fused)}
     x, masks = views(args)
     masks = masks if args.method == 'ibot' else None
+    flops = {name: meta_step_flops(step.model, x, masks) for name, step in steps.items()}
+    flop_line = (f'FLOPs per image (counted): baseline {flops["baseline"] / 1e9:.2f} G, hssl '
+                 f'{flops["hssl"] / 1e9:.2f} G, x{flops["hssl"] / flops["baseline"]:.3f} (the '
+                 'least time ratio where compute bound)')
+    if args.flops_only:
+        print(f'{args.method} ViT-{args.arch}/{args.patch_size} + {args.head} depth {args.depth}, '
+              f'2 x {args.global_size} + {args.local_crops} x {args.local_size} px: {flop_line}')
+        return flops['hssl'] / flops['baseline'], None
     print(f'{args.method} ViT-{args.arch}/{args.patch_size}, head {args.head} depth {args.depth}, '
           f'2 x {args.global_size} + {args.local_crops} x {args.local_size} px, batch {args.batch}, '
           f'{args.device}, {args.precision}, {torch.get_num_threads()} threads, '
@@ -58,6 +72,7 @@ def main(argv=None):
               f'step {s["median"] * 1e3:8.1f} ms (IQR {s["q1"] * 1e3:.1f}-{s["q3"] * 1e3:.1f}, '
               f'n={s["n"]})  peak {peak / 2**20:8.1f} MiB')
     print(f'peak memory: {how}')
+    print(flop_line)
     if args.profile:
         from torch.profiler import ProfilerActivity, profile
         acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if args.device.startswith('cuda') else [])

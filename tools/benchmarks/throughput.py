@@ -11,17 +11,18 @@ A step is the full training step (teacher forward on the globals, student
 forward and backward on all crops, clipped AdamW, EMA update). FLOPs per image
 are counted, not assumed: ``FlopCounterMode`` over one step (attention
 included; grouped-conv backward counted right, see
-:func:`hssl.apis.benchmark.conv_backward_flop`), on ``--flop-batch`` images.
+:func:`hssl.apis.benchmark.conv_backward_flop`), on a copy of the model on
+the ``meta`` device.
 Reference figures of the issue are printed next to the measured ones.
 ``--head none`` measures the baseline.
 """
 import argparse
+import copy
 
 import torch
 
 from bench_setup import add_arguments, build, setup_threads, views
-from hssl.apis.benchmark import TrainStep, flop_counter, interleaved_timings, step_flops, summary
-from hssl.apis.benchmark import synthetic_batch
+from hssl.apis.benchmark import TrainStep, flop_counter, interleaved_timings, meta_step_flops, summary
 
 # the issue's arithmetic (ViT-B/16, 2 x 224 + 10 x 96, attention included)
 REFERENCE = dict(fwd_224=35.1e9, fwd_96=6.4e9, backbone_per_image=472e9,
@@ -34,7 +35,6 @@ def parse_args(argv=None):
                   precision='bf16')
     p.add_argument('--steps', type=int, default=20, help='measured steps')
     p.add_argument('--warmup', type=int, default=5, help='steps not measured')
-    p.add_argument('--flop-batch', type=int, default=2, help='images of the FLOP count')
     p.add_argument('--peak-tflops', type=float, default=REFERENCE['peak'] / 1e12,
                    help='dense bf16 TFLOP/s the fraction is taken of (the issue: 800 '
                         'for an H100)')
@@ -44,11 +44,12 @@ def parse_args(argv=None):
     return args
 
 
-def backbone_forward_flops(model, size: int, device) -> int:
-    """FLOPs of one backbone forward of a ``size`` px image."""
+def backbone_forward_flops(model, size: int) -> int:
+    """FLOPs of one backbone forward of a ``size`` px image (counted on ``meta``)."""
+    backbone = copy.deepcopy(model.student.backbone).to('meta')
     counter = flop_counter()
     with counter, torch.no_grad():
-        model.student.backbone(torch.zeros(1, 3, size, size, device=device))
+        backbone(torch.zeros(1, 3, size, size, device='meta'))
     return counter.get_total_flops()
 
 
@@ -58,11 +59,9 @@ def main(argv=None):
     step = TrainStep(build(args, args.head), args.precision, args.fused)
     x, masks = views(args)
     masks = masks if args.method == 'ibot' else None
-    fx, fmasks = synthetic_batch(args.flop_batch, args.global_size, args.local_size,
-                                 args.local_crops, args.patch_size, device=args.device)
-    flops = step_flops(step, fx, fmasks if masks is not None else None) / args.flop_batch
-    fwd_g = backbone_forward_flops(step.model, args.global_size, args.device)
-    fwd_l = backbone_forward_flops(step.model, args.local_size, args.device)
+    flops = meta_step_flops(step.model, x, masks)
+    fwd_g = backbone_forward_flops(step.model, args.global_size)
+    fwd_l = backbone_forward_flops(step.model, args.local_size)
     backbone = 2 * fwd_g + 3 * (2 * fwd_g + args.local_crops * fwd_l)  # teacher fwd + student fwd/bwd
     times = summary(interleaved_timings({'step': step}, x, masks, args.steps, args.warmup)['step'])
     ips = args.batch / times['median']
