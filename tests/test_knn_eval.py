@@ -188,3 +188,18 @@ def test_two_process_extraction_equals_one(tmp_path, data_root):
     for key in one:
         np.testing.assert_allclose(two[key], one[key], rtol=1e-5, atol=1e-6)
     assert json.load(open(tmp_path / 'two.json')) == json.load(open(tmp_path / 'one.json'))
+
+
+def test_an_unreadable_evaluation_image_is_an_error_naming_it(tool, tmp_path):
+    """Training skips a bad image; k-NN must not: its replacement would carry a wrong label."""
+    for cls in ('a', 'b'):
+        os.makedirs(tmp_path / 'train' / cls)
+        os.makedirs(tmp_path / 'val' / cls)
+        for i in range(3):
+            Image.new('RGB', (32, 32), (40 * i, 0, 0)).save(tmp_path / 'train' / cls / f'{i}.png')
+            Image.new('RGB', (32, 32), (0, 40 * i, 0)).save(tmp_path / 'val' / cls / f'{i}.png')
+    (tmp_path / 'val' / 'b' / 'broken.png').write_bytes(b'not an image')
+    argv = [TINY, '--random-init', '--k', '1', '--backend', 'torch', '--num-workers', '0',
+            '--no-cache', '--train-dir', str(tmp_path / 'train'), '--val-dir', str(tmp_path / 'val')]
+    with pytest.raises(OSError, match='broken.png'):
+        tool.main(argv)

@@ -36,10 +36,9 @@ from torch import distributed as dist
 
 import hssl  # noqa: F401
 from hssl.apis import build_model
-from hssl.evaluation import (dino_eval_pipeline, extract_dataset_features, feature_cache_key,
-                             knn_accuracy, load_features, save_features)
+from hssl.evaluation import (build_eval_dataset, dino_eval_pipeline, extract_dataset_features,
+                             feature_cache_key, knn_accuracy, load_features, save_features)
 from hssl.evaluation.features import FEATURE_KEYS, sha256_file
-from hssl.registry import DATASETS
 
 DEFAULT_CACHE = osp.join(osp.expanduser('~'), '.cache', 'hssl', 'knn_features')
 
@@ -124,7 +123,7 @@ def model_features(args, rank):
     scope = cfg.get('default_scope', 'hssl')
     ds_cfgs = dataset_cfgs(cfg, args)
     with DefaultScope.overwrite_default_scope(scope):
-        datasets = [DATASETS.build(c) for c in ds_cfgs]
+        datasets = [build_eval_dataset(c) for c in ds_cfgs]
     branch = 'student' if args.student else 'teacher'
     cache = None
     if rank == 0 and not args.no_cache:

@@ -10,8 +10,8 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from torch.utils.data import DataLoader
 
 from hssl.engine.runner import describe_mismatch
-from hssl.evaluation.features import extract_features  # noqa: F401 (public here too)
-from hssl.registry import DATASETS, MODELS
+from hssl.evaluation.features import build_eval_dataset, extract_features  # noqa: F401
+from hssl.registry import MODELS
 
 
 def build_model(cfg: Config, checkpoint: Optional[str] = None, device: str = 'cpu', seed: int = 0):
@@ -43,6 +43,6 @@ def build_model(cfg: Config, checkpoint: Optional[str] = None, device: str = 'cp
 def build_loader(dataset_cfg: dict, batch_size: int = 128, num_workers: int = 2,
                  default_scope: str = 'hssl') -> DataLoader:
     with DefaultScope.overwrite_default_scope(default_scope):
-        dataset = DATASETS.build(dataset_cfg)
+        dataset = build_eval_dataset(dataset_cfg)
     return DataLoader(dataset, batch_size=batch_size, num_workers=num_workers,
                       shuffle=False, collate_fn=default_collate)

@@ -18,10 +18,23 @@ from torch import distributed as dist
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
-__all__ = ['FEATURE_KEYS', 'dino_eval_pipeline', 'extract_features', 'extract_dataset_features',
+__all__ = ['FEATURE_KEYS', 'build_eval_dataset', 'dino_eval_pipeline', 'extract_features', 'extract_dataset_features',
            'feature_cache_key', 'load_features', 'save_features', 'sha256_file']
 
 FEATURE_KEYS = ('train_features', 'train_labels', 'test_features', 'test_labels')
+
+
+def build_eval_dataset(cfg):
+    """Build a labelled evaluation data set in test mode.
+
+    In training an unreadable image is skipped and replaced by another one
+    (``ImageFolder.max_bad_samples``); in evaluation the replacement would carry
+    the wrong label, so test mode makes it an error that names the file.
+    """
+    from hssl.registry import DATASETS
+    if not isinstance(cfg, dict):  # an already built data set
+        return cfg
+    return DATASETS.build(dict(cfg, test_mode=True))
 
 
 def dino_eval_pipeline(img_size: int = 224) -> List[dict]:

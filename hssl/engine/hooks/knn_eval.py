@@ -27,8 +27,8 @@ from typing import Sequence, Union
 from mmengine.hooks import Hook
 from mmengine.registry import DefaultScope
 
-from hssl.evaluation import extract_dataset_features, knn_accuracy
-from hssl.registry import DATASETS, HOOKS
+from hssl.evaluation import build_eval_dataset, extract_dataset_features, knn_accuracy
+from hssl.registry import HOOKS
 from .utils import unwrap
 
 
@@ -66,7 +66,7 @@ class KNNEvalHook(Hook):
     def before_train(self, runner):
         # Built up front: a wrong folder fails before the first epoch, not after it.
         with DefaultScope.overwrite_default_scope(runner.cfg.get('default_scope', 'hssl')):
-            self.datasets = {name: cfg if not isinstance(cfg, dict) else DATASETS.build(cfg)
+            self.datasets = {name: build_eval_dataset(cfg)
                              for name, cfg in self.dataset_cfgs.items()}
 
     def after_train_epoch(self, runner):
