@@ -36,8 +36,9 @@ from torch import distributed as dist
 
 import hssl  # noqa: F401
 from hssl.apis import build_model
-from hssl.evaluation import (build_eval_dataset, dino_eval_pipeline, extract_dataset_features,
-                             feature_cache_key, knn_accuracy, load_features, save_features)
+from hssl.evaluation import (build_eval_dataset, extract_dataset_features,
+                             feature_cache_key, knn_accuracy, knn_dataset_cfgs, load_features,
+                             save_features)
 from hssl.evaluation.features import FEATURE_KEYS, sha256_file
 
 DEFAULT_CACHE = osp.join(osp.expanduser('~'), '.cache', 'hssl', 'knn_features')
@@ -83,19 +84,6 @@ def parse_args(argv=None):
     return args
 
 
-def dataset_cfgs(cfg, args):
-    """The (train, test) dataset configs: the folders given, else the config's."""
-    if args.train_dir:
-        backbone = cfg.model.get('network', {}).get('backbone', {})
-        pipeline = cfg.get('knn_pipeline') or dino_eval_pipeline(backbone.get('img_size', 224))
-        return [dict(type='ImageFolder', data_root=d, pipeline=pipeline)
-                for d in (args.train_dir, args.val_dir)]
-    if 'knn_train_dataset' not in cfg or 'knn_test_dataset' not in cfg:
-        raise KeyError(f'{args.config} defines no knn_train_dataset / knn_test_dataset: '
-                       'give --train-dir and --val-dir')
-    return [cfg.knn_train_dataset, cfg.knn_test_dataset]
-
-
 def init_distributed():
     """Join the torchrun process group, if launched by torchrun with several processes."""
     if int(os.environ.get('WORLD_SIZE', 1)) > 1 and not dist.is_initialized():
@@ -121,7 +109,7 @@ def model_features(args, rank):
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     scope = cfg.get('default_scope', 'hssl')
-    ds_cfgs = dataset_cfgs(cfg, args)
+    ds_cfgs = knn_dataset_cfgs(cfg, args.config, args.train_dir, args.val_dir)
     with DefaultScope.overwrite_default_scope(scope):
         datasets = [build_eval_dataset(c) for c in ds_cfgs]
     branch = 'student' if args.student else 'teacher'

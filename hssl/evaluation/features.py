@@ -18,7 +18,7 @@ from torch import distributed as dist
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
-__all__ = ['FEATURE_KEYS', 'build_eval_dataset', 'dino_eval_pipeline', 'extract_features', 'extract_dataset_features',
+__all__ = ['FEATURE_KEYS', 'build_eval_dataset', 'dino_eval_pipeline', 'knn_dataset_cfgs', 'extract_features', 'extract_dataset_features',
            'feature_cache_key', 'load_features', 'save_features', 'sha256_file']
 
 FEATURE_KEYS = ('train_features', 'train_labels', 'test_features', 'test_labels')
@@ -47,6 +47,22 @@ def dino_eval_pipeline(img_size: int = 224) -> List[dict]:
         dict(type='CenterCrop', crop_size=img_size),
         dict(type='PackInputs'),
     ]
+
+
+def knn_dataset_cfgs(cfg, config_path: str, train_dir: Optional[str] = None,
+                     val_dir: Optional[str] = None) -> List[dict]:
+    """The (train, test) k-NN data set configs of a model config: two labelled
+    folders given by the user, through the config's ``knn_pipeline`` or DINO's
+    evaluation transform at the backbone's size; else the config's own
+    ``knn_train_dataset`` / ``knn_test_dataset``."""
+    if train_dir:
+        backbone = cfg.model.get('network', {}).get('backbone', {})
+        pipeline = cfg.get('knn_pipeline') or dino_eval_pipeline(backbone.get('img_size', 224))
+        return [dict(type='ImageFolder', data_root=d, pipeline=pipeline) for d in (train_dir, val_dir)]
+    if 'knn_train_dataset' not in cfg or 'knn_test_dataset' not in cfg:
+        raise KeyError(f'{config_path} defines no knn_train_dataset / knn_test_dataset: '
+                       'give --train-dir and --val-dir')
+    return [cfg.knn_train_dataset, cfg.knn_test_dataset]
 
 
 @torch.no_grad()

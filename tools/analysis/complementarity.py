@@ -33,7 +33,7 @@ from mmengine.config import Config
 
 import hssl  # noqa: F401
 from hssl.apis import build_loader, build_model, extract_features
-from hssl.evaluation import dino_eval_pipeline
+from hssl.evaluation import knn_dataset_cfgs
 from hssl.evaluation.complementarity import (AuxiliaryHeadFeatures, complementarity,
                                              knn_top1_predictions)
 
@@ -83,22 +83,10 @@ def load_predictions(path: str):
         return data['predictions'], data['labels']
 
 
-def dataset_cfgs(cfg, path, args):
-    if args.train_dir:
-        pipeline = cfg.get('knn_pipeline') or dino_eval_pipeline(
-            cfg.model.network.backbone.get('img_size', 224))
-        return [dict(type='ImageFolder', data_root=d, pipeline=pipeline)
-                for d in (args.train_dir, args.val_dir)]
-    if 'knn_train_dataset' not in cfg or 'knn_test_dataset' not in cfg:
-        raise KeyError(f'{path} defines no knn_train_dataset / knn_test_dataset: '
-                       'give --train-dir and --val-dir')
-    return [cfg.knn_train_dataset, cfg.knn_test_dataset]
-
-
 def features(model, cfg, path, args, desc):
     scope = cfg.get('default_scope', 'hssl')
     loaders = [build_loader(ds, args.batch_size, args.num_workers, scope)
-               for ds in dataset_cfgs(cfg, path, args)]
+               for ds in knn_dataset_cfgs(cfg, path, args.train_dir, args.val_dir)]
     return [extract_features(model, loader, use_teacher=not args.student,
                              desc=f'{desc} {split}') for loader, split in zip(loaders,
                                                                                ('train', 'test'))]
