@@ -28,6 +28,9 @@
 #                              share the cores equally)
 #   --workers N (8 on cuda, 0 on cpu)  data-loader workers per process
 #   --amp                      bf16 autocast (GPU)
+#   --hssl-cfg "K=V ..."       extra --cfg-options of the HSSL run only (another
+#                              head: "model.network.auxiliary.type=ResNetHead")
+#   --no-baseline              train and evaluate the HSSL run only
 # Output: DIR/{base,hssl}/epoch_*.pth, DIR/knn/<run>_epoch<E>.json,
 # DIR/knn_curve.md and DIR/knn_curve.png (tools/benchmarks/knn_curve.py).
 set -euo pipefail
@@ -35,7 +38,7 @@ cd "$(dirname "$0")/../.."
 PY=${PYTHON:-python}
 [ -x .venv/bin/python ] && [ -z "${PYTHON:-}" ] && PY=.venv/bin/python
 
-usage() { sed -n '2,32p' "$0"; exit "${1:-0}"; }
+usage() { sed -n '2,35p' "$0"; exit "${1:-0}"; }
 [ $# -ge 1 ] || usage 1
 [ "$1" = -h ] || [ "$1" = --help ] && usage 0
 DATA=$(cd "$1" && pwd) || { echo "cifar10_study: no directory $1" >&2; exit 1; }
@@ -45,7 +48,7 @@ for split in train test; do
 done
 OUT=work_dirs/cifar10_study EPOCHS=100 WARMUP=10 TEMP_WARMUP=30 FREEZE=3 MOMENTUM=0.996
 BATCH=256 LR=5e-4 LOCAL=6 TRAIN_PC=all KNN_TRAIN_PC=all KNN_TEST_PC=all SEED=0
-DEVICE="" THREADS=1 PARALLEL=0 WORKERS="" AMP=""
+DEVICE="" THREADS=1 PARALLEL=0 WORKERS="" AMP="" HSSL_CFG="" RUNS="base hssl"
 while [ $# -gt 0 ]; do
   case $1 in
     --out) OUT=$2; shift ;;
@@ -66,11 +69,14 @@ while [ $# -gt 0 ]; do
     --parallel) PARALLEL=1 ;;
     --workers) WORKERS=$2; shift ;;
     --amp) AMP=--amp ;;
+    --hssl-cfg) HSSL_CFG=$2; shift ;;
+    --no-baseline) RUNS=hssl ;;
     -h|--help) usage 0 ;;
     *) echo "cifar10_study: unknown option $1" >&2; usage 1 ;;
   esac
   shift
 done
+[ "$WARMUP" -lt "$EPOCHS" ] || { echo "cifar10_study: --warmup-epochs $WARMUP must be below --epochs $EPOCHS" >&2; exit 1; }
 [ -n "$DEVICE" ] || DEVICE=$($PY -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')
 [ -n "$WORKERS" ] || { [ "$DEVICE" = cpu ] && WORKERS=0 || WORKERS=8; }
 PERSIST=False; [ "$WORKERS" -gt 0 ] && PERSIST=True
@@ -104,13 +110,20 @@ SCHEDULE=(train_cfg.max_epochs=$EPOCHS
 declare -A CONFIG=([base]=configs/ibot/ibot_vitt4_cifar10.py
                    [hssl]=configs/hssl/ibot_vitt4_convnext_cifar10.py)
 
+extra_cfg() {  # RUN -> EXTRA: the run's own --cfg-options (--hssl-cfg), for training and k-NN
+  EXTRA=()
+  if [ "$1" = hssl ] && [ -n "$HSSL_CFG" ]; then read -ra EXTRA <<< "$HSSL_CFG"; fi
+}
 train() {  # RUN
+  extra_cfg "$1"
   CIFAR10_ROOT=$DATA $PY tools/train.py "${CONFIG[$1]}" --work-dir "$OUT/$1" $AMP \
-    --cfg-options "${SCHEDULE[@]}" > "$OUT/$1.train.log" 2>&1
+    --cfg-options "${SCHEDULE[@]}" "${EXTRA[@]}" > "$OUT/$1.train.log" 2>&1
 }
 knn() {  # RUN  (random init, then every saved epoch)
+  extra_cfg "$1"
   local common=(--train-dir "$KNN_TRAIN_DIR" --val-dir "$KNN_TEST_DIR" --k 20 200
                 --device "$DEVICE" --num-workers "$WORKERS" --no-cache)
+  [ ${#EXTRA[@]} -eq 0 ] || common+=(--cfg-options "${EXTRA[@]}")
   [ -f "$OUT/knn/$1_epoch0.json" ] || CIFAR10_ROOT=$DATA $PY tools/knn_eval.py "${CONFIG[$1]}" \
     --random-init "${common[@]}" --out "$OUT/knn/$1_epoch0.json" >> "$OUT/$1.knn.log" 2>&1
   for e in $(seq 1 "$EPOCHS"); do
@@ -125,10 +138,12 @@ pipeline() { echo "$(date -u +%T) train $1"; train "$1"; echo "$(date -u +%T) k-
 echo "cifar10_study: device $DEVICE, threads $THREADS, epochs $EPOCHS, batch $BATCH, lr $LR," \
      "local crops $LOCAL, pre-train $TRAIN_DIR, k-NN $KNN_TRAIN_DIR -> $KNN_TEST_DIR, out $OUT"
 if [ "$PARALLEL" = 1 ]; then
-  pipeline base & pb=$!; pipeline hssl & ph=$!
-  wait $pb; wait $ph
+  pids=(); for run in $RUNS; do pipeline "$run" & pids+=($!); done
+  for pid in "${pids[@]}"; do wait "$pid"; done
 else
-  pipeline base; pipeline hssl
+  for run in $RUNS; do pipeline "$run"; done
 fi
-$PY tools/benchmarks/knn_curve.py "$OUT/knn" --runs base hssl --labels "iBOT (baseline)" "iBOT + HSSL (ConvNeXt)" \
+declare -A LABEL=([base]="iBOT (baseline)" [hssl]="iBOT + HSSL${HSSL_CFG:+ ($HSSL_CFG)}")
+labels=(); for run in $RUNS; do labels+=("${LABEL[$run]}"); done
+$PY tools/benchmarks/knn_curve.py "$OUT/knn" --runs $RUNS --labels "${labels[@]}" \
   --png "$OUT/knn_curve.png" | tee "$OUT/knn_curve.md"

@@ -57,10 +57,11 @@ def _fmt(v):
 
 def plot(curves: dict, labels: list, ks: list, png: str, title: str):
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    for (run, curve), lab in zip(curves.items(), labels):
-        for k, style in zip(ks, ['-o', '--s', ':^', '-.v']):
+    for i, ((run, curve), lab) in enumerate(zip(curves.items(), labels)):
+        for k, style in zip(ks, ['-o', '--s', ':^', '-.v']):  # colour per run, line per k
             xs = [e for e in curve if str(k) in curve[e]]
-            ax.plot(xs, [curve[e][str(k)] for e in xs], style, label=f'{lab}, k={k}')
+            ax.plot(xs, [curve[e][str(k)] for e in xs], style, color=f'C{i}',
+                    label=f'{lab}, k={k}')
     ax.set_xlabel('pre-training epoch (0 = random init)')
     ax.set_ylabel('k-NN top-1 (%)')
     ax.set_title(title, fontsize=9)

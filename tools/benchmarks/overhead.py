@@ -70,7 +70,7 @@ def main(argv=None):
         rows[name] = dict(s, peak=peak)
         print(f'{name:>9}: {1 / s["median"]:7.3f} it/s  {args.batch / s["median"]:8.2f} img/s  '
               f'step {s["median"] * 1e3:8.1f} ms (IQR {s["q1"] * 1e3:.1f}-{s["q3"] * 1e3:.1f}, '
-              f'n={s["n"]})  peak {peak / 2**20:8.1f} MiB')
+              f'n={s["n"]})  peak {peak / 2**20:8.1f} MiB (static {step.static_bytes() / 2**20:.1f})')
     print(f'peak memory: {how}')
     print(flop_line)
     if args.profile:
