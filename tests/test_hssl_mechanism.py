@@ -153,3 +153,16 @@ def test_network_groups_views_by_size_and_masks_only_masked_views():
         assert torch.allclose(out['base'].cls[2 * i:2 * i + 2], alone[i]['base'].cls, atol=1e-5)
     assert torch.allclose(out['base'].cls[:2], masked['base'].cls, atol=1e-5)
     assert not torch.allclose(out['base'].cls[:2], alone[0]['base'].cls, atol=1e-3)
+
+
+def test_one_seed_gives_one_initial_backbone_with_or_without_heads():
+    """A baseline / HSSL comparison at equal seed starts from the same backbone."""
+    def backbone(cfg, seed=0):
+        return build(cfg, seed).student.backbone.state_dict()
+
+    base = backbone(tiny_dino())
+    for other in (backbone(tiny_dino(CONVNEXT)),
+                  backbone(tiny_dino([CONVNEXT, dict(type='ViTHead', depth=1)]))):
+        assert all(torch.equal(base[k], other[k]) for k in base)
+    reseeded = backbone(tiny_dino(), seed=1)
+    assert not all(torch.equal(base[k], reseeded[k]) for k in base)

@@ -145,6 +145,19 @@ class HeterogeneousNetwork(BaseModule):
         weight = self.intermediate_weight * self.intermediate_ramp / len(self.intermediate_branches)
         return self.hssl_pairs + [(target, (b,), weight) for b in self.intermediate_branches]
 
+    def init_weights(self):
+        """Initialise the backbone from the seed itself, then the rest.
+
+        Building the heads and projectors draws random numbers, so without this a
+        baseline and its HSSL variant built with one seed would start from different
+        backbones, and a comparison at equal seed would compare initialisations too.
+        """
+        devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(torch.initial_seed())
+            self.backbone.init_weights()
+        super().init_weights()  # skips the backbone, already initialised
+
     @staticmethod
     def _name_heads(auxiliary) -> Dict[str, dict]:
         if auxiliary is None:
