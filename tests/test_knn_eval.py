@@ -203,3 +203,13 @@ def test_an_unreadable_evaluation_image_is_an_error_naming_it(tool, tmp_path):
             '--no-cache', '--train-dir', str(tmp_path / 'train'), '--val-dir', str(tmp_path / 'val')]
     with pytest.raises(OSError, match='broken.png'):
         tool.main(argv)
+
+
+def test_random_weights_are_cached_under_their_values():
+    from hssl.evaluation.features import state_dict_sha256
+    a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    b.load_state_dict(a.state_dict())
+    assert state_dict_sha256(a) == state_dict_sha256(b)
+    with torch.no_grad():
+        b.bias[0] += 1e-6  # other random weights (other code or seed): another cache entry
+    assert state_dict_sha256(a) != state_dict_sha256(b)

@@ -39,7 +39,7 @@ from hssl.apis import build_model
 from hssl.evaluation import (build_eval_dataset, extract_dataset_features,
                              feature_cache_key, knn_accuracy, knn_dataset_cfgs, load_features,
                              save_features)
-from hssl.evaluation.features import FEATURE_KEYS, sha256_file
+from hssl.evaluation.features import FEATURE_KEYS, sha256_file, state_dict_sha256
 
 DEFAULT_CACHE = osp.join(osp.expanduser('~'), '.cache', 'hssl', 'knn_features')
 
@@ -113,9 +113,13 @@ def model_features(args, rank):
     with DefaultScope.overwrite_default_scope(scope):
         datasets = [build_eval_dataset(c) for c in ds_cfgs]
     branch = 'student' if args.student else 'teacher'
+    device = args.device or (f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available()
+                             else 'cpu')
+    # random weights are keyed by their values (they follow the code and the seed, not a file)
+    model = build_model(cfg, device=device) if args.random_init else None
     cache = None
     if rank == 0 and not args.no_cache:
-        weights = ('random-init' if args.random_init else sha256_file(args.checkpoint))
+        weights = state_dict_sha256(model) if args.random_init else sha256_file(args.checkpoint)
         key = feature_cache_key(weights, datasets, [ds_cfgs, cfg.model, branch])
         cache = key and osp.join(args.cache_dir, f'{key}.npz')
     cache = _broadcast(cache, rank)
@@ -123,9 +127,7 @@ def model_features(args, rank):
         if rank == 0:
             print(f'features from the cache: {cache}')
         return load_features(cache) if rank == 0 else None
-    device = args.device or (f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available()
-                             else 'cpu')
-    model = build_model(cfg, None if args.random_init else args.checkpoint, device=device)
+    model = model or build_model(cfg, args.checkpoint, device=device)
     feats = [extract_dataset_features(model, ds, args.batch_size, args.num_workers,
                                       use_teacher=not args.student, desc=f'{name} features')
              for name, ds in zip(('train', 'test'), datasets)]

@@ -139,6 +139,16 @@ def sha256_file(path: str, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def state_dict_sha256(model: torch.nn.Module) -> str:
+    """Hex sha256 of a model's state (names and values): the identity of
+    weights that live in no file, e.g. a random initialisation."""
+    digest = hashlib.sha256()
+    for name, value in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(value.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
 def _samples(dataset) -> Optional[list]:
     """(path, label) of every sample of an mmengine dataset, or None."""
     if not hasattr(dataset, 'get_data_info'):
