@@ -31,7 +31,10 @@
 #   --hssl-cfg "K=V ..."       extra --cfg-options of the HSSL run only (another
 #                              head: "model.network.auxiliary.type=ResNetHead")
 #   --no-baseline              train and evaluate the HSSL run only
-# Output: DIR/{base,hssl}/epoch_*.pth, DIR/knn/<run>_epoch<E>.json,
+#   --runs "base hssl dts"     the runs to make (default "base hssl"); dts =
+#                              deep-to-shallow supervision, the Tab. XIX
+#                              comparison (configs/dts/ibot_vitt4_dts_cifar10.py)
+# Output: DIR/<run>/epoch_*.pth, DIR/knn/<run>_epoch<E>.json,
 # DIR/knn_curve.md and DIR/knn_curve.png (tools/benchmarks/knn_curve.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -71,6 +74,7 @@ while [ $# -gt 0 ]; do
     --amp) AMP=--amp ;;
     --hssl-cfg) HSSL_CFG=$2; shift ;;
     --no-baseline) RUNS=hssl ;;
+    --runs) RUNS=$2; shift ;;
     -h|--help) usage 0 ;;
     *) echo "cifar10_study: unknown option $1" >&2; usage 1 ;;
   esac
@@ -108,7 +112,8 @@ SCHEDULE=(train_cfg.max_epochs=$EPOCHS
   default_hooks.checkpoint.interval=1 default_hooks.checkpoint.max_keep_ckpts=-1
   default_hooks.logger.interval=10)
 declare -A CONFIG=([base]=configs/ibot/ibot_vitt4_cifar10.py
-                   [hssl]=configs/hssl/ibot_vitt4_convnext_cifar10.py)
+                   [hssl]=configs/hssl/ibot_vitt4_convnext_cifar10.py
+                   [dts]=configs/dts/ibot_vitt4_dts_cifar10.py)
 
 extra_cfg() {  # RUN -> EXTRA: the run's own --cfg-options (--hssl-cfg), for training and k-NN
   EXTRA=()
@@ -143,7 +148,8 @@ if [ "$PARALLEL" = 1 ]; then
 else
   for run in $RUNS; do pipeline "$run"; done
 fi
-declare -A LABEL=([base]="iBOT (baseline)" [hssl]="iBOT + HSSL${HSSL_CFG:+ ($HSSL_CFG)}")
+declare -A LABEL=([base]="iBOT (baseline)" [hssl]="iBOT + HSSL${HSSL_CFG:+ ($HSSL_CFG)}"
+                  [dts]="iBOT + DTS")
 labels=(); for run in $RUNS; do labels+=("${LABEL[$run]}"); done
 $PY tools/benchmarks/knn_curve.py "$OUT/knn" --runs $RUNS --labels "${labels[@]}" \
   --png "$OUT/knn_curve.png" | tee "$OUT/knn_curve.md"
