@@ -25,6 +25,7 @@ class DINOLoss(nn.Module):
             training (warm-up 0.04 -> 0.07 in the long DINO / iBOT recipes).
         center_momentum: EMA momentum of the centre, 0.9.
     """
+    center_dims = 2  # the centre's shape: (1, K); (1, 1, K) for patch tokens
 
     def __init__(self, out_channels: int, student_temp: float = 0.1,
                  teacher_temp: float = 0.04, center_momentum: float = 0.9):
@@ -32,7 +33,7 @@ class DINOLoss(nn.Module):
         self.student_temp = student_temp
         self.teacher_temp = teacher_temp
         self.center_momentum = center_momentum
-        self.register_buffer('center', torch.zeros(1, out_channels))
+        self.register_buffer('center', torch.zeros(*[1] * (self.center_dims - 1), out_channels))
 
     def teacher_probs(self, teacher_out: Tensor) -> Tensor:
         """Centre and sharpen the teacher's output (no gradient)."""

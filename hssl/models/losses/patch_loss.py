@@ -11,26 +11,18 @@ output, averaged over processes.
 from typing import Sequence
 
 import torch
-from mmengine.dist import all_reduce, get_world_size
-from torch import Tensor, nn
+from torch import Tensor
 from torch.nn import functional as F
 
 from hssl.registry import MODELS
+from .dino_loss import DINOLoss
 
 
 @MODELS.register_module()
-class MaskedPatchLoss(nn.Module):
-
-    def __init__(self, out_channels: int, student_temp: float = 0.1,
-                 teacher_temp: float = 0.04, center_momentum: float = 0.9):
-        super().__init__()
-        self.student_temp = student_temp
-        self.teacher_temp = teacher_temp
-        self.center_momentum = center_momentum
-        self.register_buffer('center', torch.zeros(1, 1, out_channels))
-
-    def teacher_probs(self, teacher_patch: Tensor) -> Tensor:
-        return F.softmax((teacher_patch.detach() - self.center) / self.teacher_temp, dim=-1)
+class MaskedPatchLoss(DINOLoss):
+    """DINO's centring and sharpening (:class:`DINOLoss`, the same arguments)
+    on patch tokens, with a (1, 1, K) centre and the masked-token loss above."""
+    center_dims = 3
 
     def forward(self, teacher_probs: Tensor, student_patch: Tensor, masks: Sequence[Tensor]) -> Tensor:
         """``teacher_probs``, ``student_patch``: (V * B, N, K), view-major;
@@ -47,7 +39,4 @@ class MaskedPatchLoss(nn.Module):
 
     @torch.no_grad()
     def update_center(self, teacher_patch: Tensor) -> None:
-        batch_center = teacher_patch.mean(dim=1).sum(dim=0, keepdim=True).unsqueeze(1)
-        all_reduce(batch_center)
-        batch_center = batch_center / (teacher_patch.shape[0] * get_world_size())
-        self.center.mul_(self.center_momentum).add_(batch_center, alpha=1 - self.center_momentum)
+        super().update_center(teacher_patch.mean(dim=1))  # each image's mean patch output
