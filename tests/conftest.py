@@ -46,4 +46,13 @@ def tiny_dino(auxiliary=None, out_channels=64, **network_kw):
         loss=dict(type='DINOLoss', out_channels=out_channels))
 
 
+def build(cfg, seed=0):
+    """A model built from ``cfg`` and initialised, with torch seeded first."""
+    from hssl.registry import MODELS
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 from config_helpers import assert_differs_only_by_head, load
-from conftest import tiny_dino, tiny_vit
+from conftest import build, tiny_dino, tiny_vit
 from mmengine.logging import MessageHub
 
 from hssl.engine.hooks import DeepToShallowHook
@@ -26,13 +26,6 @@ def dts_dino(intermediate=None, auxiliary=None):
     cfg = tiny_dino(auxiliary=auxiliary, intermediate=intermediate)
     cfg['network']['backbone'] = tiny_vit(arch=ARCH3)
     return cfg
-
-
-def build(cfg, seed=0):
-    torch.manual_seed(seed)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
 
 
 def test_vit_out_indices_give_normed_intermediate_cls_in_one_pass():

@@ -1,7 +1,7 @@
 """HSSL as one mechanism: Eq. 1 pairs, the baseline unchanged, Eq. 6-7."""
 import pytest
 import torch
-from conftest import tiny_dino
+from conftest import build, tiny_dino
 
 from hssl.registry import MODELS
 
@@ -12,13 +12,6 @@ def views(batch=2, seed=0):
     g = torch.Generator().manual_seed(seed)
     return ([torch.randn(batch, 3, 32, 32, generator=g) for _ in range(2)]
             + [torch.randn(batch, 3, 16, 16, generator=g) for _ in range(3)])
-
-
-def build(cfg, seed=0):
-    torch.manual_seed(seed)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
 
 
 def test_baseline_has_no_auxiliary_part():
