@@ -70,6 +70,8 @@ def parse_args(argv=None):
     p.add_argument('--no-cache', action='store_true', help='neither read nor write the cache')
     p.add_argument('--out', help='write {"top1": {"k": %%}, "top5": {"k": %%}} here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--verbose', action='store_true',
+                   help="also mmengine's per-parameter initialisation lines (--random-init)")
     args = p.parse_args(argv)
     if args.features:
         if args.config or args.checkpoint or args.random_init:
@@ -116,7 +118,7 @@ def model_features(args, rank):
     device = args.device or (f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available()
                              else 'cpu')
     # random weights are keyed by their values (they follow the code and the seed, not a file)
-    model = build_model(cfg, device=device) if args.random_init else None
+    model = build_model(cfg, device=device, verbose=args.verbose) if args.random_init else None
     cache = None
     if rank == 0 and not args.no_cache:
         weights = state_dict_sha256(model) if args.random_init else sha256_file(args.checkpoint)
