@@ -41,8 +41,8 @@ def test_every_difference_is_explained(recipe_rows):
     unexplained = [(ro.RECIPES[c][0], key) for c, rows in recipe_rows.items()
                    for key, _, _, _, same in rows
                    if not same and not rt.explanation(ro.RECIPES[c][0], key)]
-    assert not unexplained, ('explain these in EXPLAIN (or OPEN) of tools/analysis/recipe_official.py: '
-                             f'{unexplained}')
+    assert not unexplained, ('explain these in EXPLAIN (or OPEN) of '
+                             f'tools/analysis/recipe_official.py: {unexplained}')
 
 
 def test_no_explanation_is_left_for_a_row_that_agrees(recipe_rows):

@@ -87,11 +87,12 @@ _ibot_common = {
     'wd_exclusions': ('none on biases and 1-D params', f'{IBOT} utils.py get_params_groups'),
     'clip_rule': ('per tensor', f'{IBOT} utils.py clip_gradients (per parameter tensor)'),
     'precision': ('mixed (AMP)', f'{IBOT} main_ibot.py `--use_fp16` default True'),
-    'teacher_momentum': ((0.996, 1.0), '`--momentum_teacher` default 0.996, cosine to 1'),
-    'mask_start_epoch': (0, '`--pred_start_epoch` default 0'),
+    'teacher_momentum': ((0.996, 1.0), 'main_ibot.py `--momentum_teacher` default 0.996, '
+                                       'cosine to 1'),
+    'mask_start_epoch': (0, 'main_ibot.py `--pred_start_epoch` default 0'),
     'head_mlp': ((3, 2048, 256, 'no BN'), f'{IBOT} models/head.py iBOTHead defaults; '
                                           '`--norm_in_head` default None'),
-    'lambdas': ((1.0, 1.0), '`--lambda1`, `--lambda2` defaults'),
+    'lambdas': ((1.0, 1.0), 'main_ibot.py `--lambda1`, `--lambda2` defaults'),
     'mask': (('block', (0.0, 0.3), (0.0, 0.2)),
              f'{IBOT} README ViT-S/16 command `--pred_ratio 0 0.3 --pred_ratio_var 0 0.2`; '
              '`--pred_shape` default block'),
