@@ -65,7 +65,7 @@ def test_gpus_agree_with_the_config_header():
             per_gpu = rt.load(config).train_dataloader.batch_size
             assert (int(stated[1]), int(stated[2])) == (gpus, per_gpu), config
             checked += 1
-    assert checked >= 4
+    assert checked >= 4, "recipe configs no longer state \"N GPUs x M\" in their header"
 
 
 def _cfg(**kw):
