@@ -51,6 +51,8 @@ def test_every_model_has_the_required_fields():
         assert isinstance(meta['Epochs'], int) and isinstance(meta['Batch Size'], int), where
         assert meta['Training Data'] and m['Reproduces'], where
         assert m['Weights'] is None, f'{where}: no weights are released yet'
+        if m['Results']:
+            assert 'docs/benchmarks.md' in m['Measured'], f'{where}: say where and when it was measured'
         for r in m['Results'] or []:
             assert isinstance(r['Task'], str) and isinstance(r['Dataset'], str), where
             assert isinstance(r['Metrics'], (dict, list)) and r['Metrics'], where
