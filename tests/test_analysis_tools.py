@@ -108,7 +108,8 @@ def _write_run(work_dir, stamp, rows):
 
 def test_analyze_logs_merges_resumed_runs_and_overlays_runs(tmp_path, capsys):
     a, b = tmp_path / 'base', tmp_path / 'hssl'
-    _write_run(a, '20260101_000000', [dict(loss=3.0, lr=0.1, step=1), dict(loss=2.5, lr=0.1, step=2)])
+    _write_run(a, '20260101_000000', [dict(loss=3.0, lr=0.1, step=1),
+                                      dict(loss=2.5, lr=0.1, step=2)])
     _write_run(a, '20260101_010000', [dict(loss=2.0, lr=0.2, step=2), dict(loss=1.0, step=3),
                                       {'knn/top1_k20': 55.0, 'step': 3}])
     _write_run(b, '20260101_000000', [dict(loss=4.0, loss_aux=1.5, teacher_momentum=0.99,

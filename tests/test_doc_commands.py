@@ -36,7 +36,8 @@ def runnable_blocks(repo=REPO):
 
 
 def test_the_marker_is_found_and_means_what_the_docs_say():
-    md = '```bash runnable\necho a\n```\n\n```bash\necho b\n```\n```bash runnable slow\necho c\n```\n'
+    md = ('```bash runnable\necho a\n```\n\n```bash\necho b\n```\n'
+          '```bash runnable slow\necho c\n```\n')
     found = [(bool(m.group(1)), m.group(2)) for m in FENCE.finditer(md)]
     assert found == [(False, 'echo a\n'), (True, 'echo c\n')]
     files = {b[0] for b in runnable_blocks()}

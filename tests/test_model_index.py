@@ -52,15 +52,15 @@ def test_every_model_has_the_required_fields():
         assert meta['Training Data'] and m['Reproduces'], where
         assert m['Weights'] is None, f'{where}: no weights are released yet'
         if m['Results']:
-            assert 'docs/benchmarks.md' in m['Measured'], f'{where}: say where and when it was measured'
+            assert 'docs/benchmarks.md' in m['Measured'], f'{where}: say where and when'
         for r in m['Results'] or []:
             assert isinstance(r['Task'], str) and isinstance(r['Dataset'], str), where
             assert isinstance(r['Metrics'], (dict, list)) and r['Metrics'], where
 
 
 def test_every_pretraining_config_is_indexed_once_and_in_its_folder_readme():
-    configs = sorted(osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
-                                                          recursive=True)
+    files = glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    configs = sorted(osp.relpath(p, REPO) for p in files
                      if '/_base_/' not in p and '/benchmarks/' not in p)
     indexed = sorted(m['Config'] for _, m in all_models())
     assert indexed == configs

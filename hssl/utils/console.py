@@ -42,7 +42,9 @@ class DetailFilter(logging.Filter):
 def quiet_console(logger: logging.Logger) -> None:
     """Put a :class:`DetailFilter` on every console (not file) handler of ``logger``."""
     for handler in logger.handlers:
-        if isinstance(handler, logging.FileHandler) or not isinstance(handler, logging.StreamHandler):
+        console = isinstance(handler, logging.StreamHandler) and \
+            not isinstance(handler, logging.FileHandler)
+        if not console:
             continue
         if not any(isinstance(f, DetailFilter) for f in handler.filters):
             handler.addFilter(DetailFilter())

@@ -83,7 +83,7 @@ def main(argv=None):
     p.add_argument('--labels', nargs='+')
     p.add_argument('--k', nargs='+', type=int, default=[20, 200])
     p.add_argument('--png')
-    p.add_argument('--data', help='name of the data set, for the title (e.g. "CIFAR-10 (JPEG q75)")')
+    p.add_argument('--data', help='name of the data set, for the title, e.g. "CIFAR-10 (JPEG q75)"')
     p.add_argument('--title', help='the plot\'s title (default: k-NN top-1 of the teacher '
                    'backbone, on --data when given)')
     args = p.parse_args(argv)
