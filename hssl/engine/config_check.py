@@ -58,7 +58,8 @@ MMENGINE_DATALOADER_KEYS = {'disable_subprocess_warning'}
 
 def known_top_level_keys() -> Set[str]:
     params = inspect.signature(Runner.__init__).parameters
-    return {p for p in params if p != 'self'} | MMENGINE_EXTRA_KEYS | HSSL_KEYS
+    # ('cfg' is the whole config, not a key of it)
+    return {p for p in params if p not in ('self', 'cfg')} | MMENGINE_EXTRA_KEYS | HSSL_KEYS
 
 
 def _unknown(where: str, owner: str, key: str, options: Iterable[str], extra: str = '') -> ConfigError:

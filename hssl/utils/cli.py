@@ -34,8 +34,10 @@ warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformable
 
 # What a user can cause: a wrong path or file, a wrong value or key, a file
 # of the wrong kind, a refused checkpoint, a model that does not fit it.
+# (SyntaxError and ImportError: a config file that does not parse, or its
+# custom_imports.)
 USER_ERRORS = (OSError, ValueError, KeyError, TypeError, RuntimeError, pickle.UnpicklingError,
-               EOFError)
+               EOFError, SyntaxError, ImportError)
 
 # mmengine's registry re-raises a build error as "class `X` in path/x.py: <message>".
 _REGISTRY_PREFIX = re.compile(r'^(?:class `\w+` in [^:]+: )+')
@@ -63,9 +65,16 @@ def error_message(err: BaseException) -> str:
 
 
 def fail(message: str, prog: Optional[str] = None, status: int = 1):
-    """Print ``prog: error: message`` on stderr and exit with ``status``."""
+    """Print ``prog: error: message`` on stderr and exit with ``status``.
+
+    With status 1 the line is the :class:`SystemExit`'s message (Python
+    prints it), so that a caller of a tool's ``main`` in-process sees it too.
+    """
     prog = prog or osp.basename(sys.argv[0])
-    sys.stderr.write(f'{prog}: error: {message}\n')
+    line = f'{prog}: error: {message}'
+    if status == 1:
+        sys.exit(line)
+    sys.stderr.write(line + '\n')
     sys.exit(status)
 
 
@@ -104,9 +113,11 @@ class ArgumentParser(argparse.ArgumentParser):
             for arg in match.group(1).split():
                 close = difflib.get_close_matches(arg.split('=')[0], self._option_names(), n=1)
                 if arg.startswith('-') and close:
-                    hints.append(f'{arg}: did you mean {close[0]}?')
-            if hints:
-                message += ' (' + '; '.join(hints) + ')'
+                    hints.append((arg, close[0]))
+            if len(hints) == 1:
+                message += f'. Did you mean {hints[0][1]}?'
+            elif hints:
+                message += '. Did you mean ' + ', '.join(f'{c} for {a}' for a, c in hints) + '?'
         match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if match:
             choices = re.findall(r"'([^']*)'", match.group(2)) or match.group(2).split(', ')
@@ -149,5 +160,6 @@ def existing_dir(text: str) -> str:
     """A path to a directory that exists (relative to the current directory)."""
     if not osp.isdir(text):
         what = 'is a file, not a directory' if osp.exists(text) else 'does not exist'
-        raise argparse.ArgumentTypeError(f'{text} {what}')
+        where = '' if osp.isabs(text) or osp.exists(text) else f' (looked in {os.getcwd()})'
+        raise argparse.ArgumentTypeError(f'{text} {what}{where}')
     return text
