@@ -162,7 +162,9 @@ def test_resume_auto_skips_a_checkpoint_that_does_not_load_and_takes_the_previou
     logged = _collect_logs(monkeypatch)
     bad_path = str(tmp_path / 'iter_8.pth')
     assert find_resumable_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_6.pth')
-    assert len(logged) == 1 and bad_path in logged[0] and 'cannot be loaded' in logged[0]
+    assert logged == [f'--resume auto: skipped {bad_path} (not a complete PyTorch checkpoint (its '
+                      'zip archive is truncated or damaged)); resuming from the older '
+                      f'{tmp_path / "iter_6.pth"}']  # one line, and the one resumed from
 
     resumed = make_runner(RESUME_CFG, tmp_path, resume=True)
     starts = []
@@ -347,9 +349,10 @@ def test_resume_auto_refuses_a_checkpoint_that_would_run_code(tmp_path, monkeypa
     payload.marker = str(tmp_path / 'code-ran')
     torch.save({'meta': {}, 'state_dict': payload}, tmp_path / 'iter_9.pth')
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_9.pth'))
-    logged = _collect_logs(monkeypatch)
-    assert find_resumable_checkpoint(str(tmp_path)) is None
-    assert 'Refusing to load' in logged[0] and 'posix.mkdir' in logged[0]
+    skipped = []
+    assert find_resumable_checkpoint(str(tmp_path), skipped=skipped) is None
+    assert skipped[0][0] == str(tmp_path / 'iter_9.pth')
+    assert 'Refusing to load' in skipped[0][1] and 'posix.mkdir' in skipped[0][1]
     assert not osp.exists(payload.marker)  # nothing ran
 
 
