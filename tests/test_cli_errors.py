@@ -63,13 +63,46 @@ def case(tool, *args, cwd=None, **env):
     return dict(tool=osp.join(TOOLS, tool), args=[str(a) for a in args], cwd=cwd, env=env)
 
 
+MISTAKES = [
+    'train-missing-config',
+    'train-misspelt-option',
+    'train-bad-choice',
+    'resume-no-work-dir',
+    'resume-empty-work-dir',
+    'resume-only-corrupt',
+    'resume-random-bytes',
+    'top-level-typo',
+    'network-option',
+    'dataset-option',
+    'loop-option',
+    'hook-option',
+    'transform-option',
+    'head-option',
+    'knn-missing-config',
+    'knn-missing-checkpoint',
+    'knn-random-checkpoint',
+    'knn-random-features',
+    'knn-object-features',
+    'knn-k-zero',
+    'knn-unreadable-image',
+    'search-fraction',
+    'search-epochs',
+    'search-head-typo',
+    'convert-random',
+    'publish-random',
+    'head-cost-depth',
+    'plot-missing-log',
+    'knn-speed-k',
+]
+
+
 def mistakes(root):
-    """(case, exit status, words of the one line) for each mistake."""
+    """{name: (case, exit status, words of the one line)} for each mistake."""
     cwd = str(root / 'cwd')
     set_ = ['--cfg-options']
     knn = ['--random-init', '--backend', 'torch', '--no-cache', '--k', '1',
            '--train-dir', root / 'knn' / 'train', '--val-dir', root / 'knn' / 'val']
-    return [
+    table = [
         # train.py: paths and options
         (case('train.py', 'configs/nope.py', cwd=cwd), 2,
          ['train.py: error: argument config: configs/nope.py does not exist (looked in', cwd]),
@@ -80,6 +113,8 @@ def mistakes(root):
         (case('train.py', TINY, '--work-dir', 'work_dirs/tiyn', '--resume', cwd=cwd), 1,
          ['--resume: nothing to resume: the work dir work_dirs/tiyn does not exist',
           'leave out --resume']),
+        (case('train.py', TINY, '--work-dir', '.', '--resume', cwd=cwd), 1,
+         ['--resume: nothing to resume: found no last_checkpoint, epoch_*.pth or iter_*.pth in .']),
         (case('train.py', TINY, '--work-dir', root / 'broken_run', '--resume', 'auto', cwd=cwd), 1,
          ['--resume: no checkpoint in', 'can be resumed from', 'epoch_1.pth (not a complete '
           'PyTorch checkpoint (its zip archive is truncated or damaged))']),
@@ -144,6 +179,7 @@ def mistakes(root):
         (case('benchmarks/knn_speed.py', '--k', '-3', cwd=cwd), 2,
          ['knn_speed.py: error: argument --k: -3 is not an integer >= 1']),
     ]
+    return dict(zip(MISTAKES, table))
 
 
 @pytest.fixture(scope='module')
@@ -152,7 +188,7 @@ def outcomes(files, tmp_path_factory):
     table = mistakes(files)
     work = tmp_path_factory.mktemp('driver')
     with open(work / 'cases.json', 'w') as f:
-        json.dump([c for c, _, _ in table], f)
+        json.dump([table[name][0] for name in MISTAKES], f)
     proc = subprocess.run([sys.executable, osp.join(REPO, 'tests', 'cli_driver.py'),
                            str(work / 'cases.json'), str(work / 'results.json')],
                           env=env_for_tools(HSSL_DATA_ROOT=str(files / 'data')),
@@ -160,12 +196,12 @@ def outcomes(files, tmp_path_factory):
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(work / 'results.json') as f:
         results = json.load(f)
-    return list(zip(table, results))
+    return {name: (table[name], result) for name, result in zip(MISTAKES, results)}
 
 
-@pytest.mark.parametrize('index', range(28))
-def test_a_mistake_is_one_line_on_stderr_and_a_nonzero_exit(outcomes, index):
-    (case_, status, words), result = outcomes[index]
+@pytest.mark.parametrize('name', MISTAKES)
+def test_a_mistake_is_one_line_on_stderr_and_a_nonzero_exit(outcomes, name):
+    (case_, status, words), result = outcomes[name]
     lines = stderr_lines(result['stderr'])
     command = ' '.join([osp.relpath(case_['tool'], REPO)] + case_['args'])
     assert 'Traceback' not in result['stderr'], (command, result['stderr'])
@@ -177,8 +213,8 @@ def test_a_mistake_is_one_line_on_stderr_and_a_nonzero_exit(outcomes, index):
         assert advice not in lines[0], (command, lines[0])
 
 
-def test_the_table_has_every_case(files):
-    assert len(mistakes(files)) == 28
+def test_every_case_has_a_name(files):
+    assert len(mistakes(files)) == len(set(MISTAKES)) == 29
 
 
 def test_debug_flag_and_environment_show_the_traceback(files):
@@ -229,6 +265,14 @@ def test_dist_train_checks_once_before_the_processes_and_keeps_the_users_directo
     assert typo.returncode == 1 and 'TORCHRUN' not in typo.stdout
     assert len(typo.stderr.splitlines()) == 1
     assert 'config typo.py has no option "train_dataloder"' in typo.stderr
+    (here / 'head.py').write_text(f'_base_ = {TINY!r}\n'
+                                  'model = dict(network=dict(auxiliary=dict(frist_shortcut=True)))\n')
+    head = dist_train('head.py', '2')  # found when the model is built, once
+    assert head.returncode == 1 and 'TORCHRUN' not in head.stdout
+    assert head.stderr.splitlines() == [
+        'train.py: error: network.auxiliary (aux): ConvNeXtHead has no option "frist_shortcut". '
+        'Did you mean "first_shortcut"? Its options: depth, drop_path_rate, first_shortcut, '
+        'in_channels, init_cfg, kernel_size, layer_scale_init_value, mlp_ratio']
     assert dist_train('mine.py', 'two').stderr.strip() == \
         "dist_train.sh: error: NGPUS must be an integer >= 1, got 'two'"
     started = dist_train('mine.py', '2', '--work-dir', 'work_dirs/mine')

@@ -11,6 +11,7 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.registry import DefaultScope
 
 import hssl  # noqa: F401  (allow-lists mmengine checkpoint types for torch.load)
 # hssl.utils.cli first: it quiets an import warning of mmcv
@@ -18,6 +19,7 @@ from hssl.utils.cli import ArgumentParser, existing_file, fail, run
 from hssl.apis import build_runner  # noqa: I100
 from hssl.engine.checkpoint_io import checkpoint_candidates, nothing_to_resume
 from hssl.engine.config_check import check_config
+from hssl.registry import MODELS
 from hssl.utils.checkpoint import check_checkpoint_file
 
 
@@ -38,7 +40,7 @@ def parse_args():
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     parser.add_argument('--check', action='store_true',
-                        help='check the arguments and the config, build nothing, exit '
+                        help='check the arguments, the config and the model, train nothing, exit '
                         '(tools/dist_train.sh does this once before starting the processes)')
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -65,6 +67,8 @@ def main():
             check_checkpoint_file(args.resume)  # exists, and is a checkpoint (before unpickling)
     if args.check:
         check_config(cfg)
+        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'hssl')):
+            MODELS.build(cfg.model)  # the options and values of every part of the model
         print(f'{args.config}: the arguments and the config are valid')
         return
     runner = build_runner(cfg, amp=args.amp, auto_scale_lr=args.auto_scale_lr)
