@@ -180,7 +180,8 @@ def test_two_process_extraction_equals_one(tmp_path, data_root):
             '--num-workers', '0', '--cache-dir', str(tmp_path / 'cache2'),
             '--out', str(tmp_path / 'two.json'), '--cfg-options', SMALL_DATA[0],
             subset('knn_test_dataset', 360, 17)]  # 22 images: uneven shards
-    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env = dict(os.environ, OMP_NUM_THREADS='1',
+               PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]))
     proc = subprocess.run(base + argv, cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -40,7 +40,7 @@ from hssl.utils.cli import (USER_ERRORS, ArgumentParser, debug_requested, error_
                             existing_dir, existing_file, fail, non_negative_int, positive_float,
                             positive_int, run)
 from hssl.apis import build_model  # noqa: I100
-from hssl.engine.config_check import check_config
+from hssl.engine.config_check import check_cfg_options, check_config
 from hssl.utils.checkpoint import check_checkpoint_file
 from hssl.evaluation import (build_eval_dataset, extract_dataset_features,
                              feature_cache_key, knn_accuracy, knn_dataset_cfgs, load_features,
@@ -115,6 +115,7 @@ def model_features(args, rank):
         check_checkpoint_file(args.checkpoint)  # a checkpoint at all? (before anything is built)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
+        check_cfg_options(args.cfg_options, cfg)
         cfg.merge_from_dict(args.cfg_options)
     check_config(cfg)  # unknown keys and options, before anything is built
     scope = cfg.get('default_scope', 'hssl')

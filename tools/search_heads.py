@@ -38,6 +38,7 @@ import hssl  # noqa: F401,E402
 # hssl.utils.cli first: it quiets an import warning of mmcv
 from hssl.utils.cli import ArgumentParser, existing_file, fraction, positive_int, run  # noqa: E402
 from hssl.apis import build_runner  # noqa: E402,I100
+from hssl.engine.config_check import check_cfg_options  # noqa: E402
 from hssl.apis.search import HEAD_TYPES, chosen_head_config, rank_heads, search_config  # noqa: E402
 
 
@@ -89,6 +90,7 @@ def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
+        check_cfg_options(args.cfg_options, cfg)
         cfg.merge_from_dict(args.cfg_options)
     cfg = search_config(cfg, args.heads, args.depth, args.data_fraction, args.seed)
     stem = osp.splitext(osp.basename(args.config))[0]

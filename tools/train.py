@@ -18,7 +18,7 @@ import hssl  # noqa: F401  (allow-lists mmengine checkpoint types for torch.load
 from hssl.utils.cli import ArgumentParser, existing_file, fail, run
 from hssl.apis import build_runner  # noqa: I100
 from hssl.engine.checkpoint_io import checkpoint_candidates, nothing_to_resume
-from hssl.engine.config_check import check_config
+from hssl.engine.config_check import check_cfg_options, check_config
 from hssl.registry import MODELS
 from hssl.utils.checkpoint import check_checkpoint_file
 
@@ -51,6 +51,7 @@ def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
+        check_cfg_options(args.cfg_options, cfg)
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:

@@ -37,7 +37,8 @@ from mmengine.runner import Runner
 from hssl.models.builder import accepted_keys
 from hssl.registry import DATASETS, HOOKS, LOOPS, MODELS, TRANSFORMS
 
-__all__ = ['ConfigError', 'check_config', 'config_variables', 'known_top_level_keys']
+__all__ = ['ConfigError', 'check_cfg_options', 'check_config', 'config_variables',
+           'known_top_level_keys']
 
 
 class ConfigError(ValueError):
@@ -138,6 +139,24 @@ def check_top_level(cfg) -> None:
         name = osp.basename(filename) if filename else 'the config'
         raise _unknown('', f'config {name}', key, known,
                        extra='. A key of your own: start its name with "_" (e.g. "_' + key + '")')
+
+
+def check_cfg_options(options: Optional[dict], cfg) -> None:
+    """Refuse ``--cfg-options`` that set a variable of the config files.
+
+    ``max_epochs=5`` changes nothing: the files were read, and the entries
+    that used ``max_epochs`` hold its old value.
+    """
+    filename = getattr(cfg, 'filename', None)
+    variables = (config_variables(filename) if filename else None) or set()
+    known = known_top_level_keys()
+    for key in options or {}:
+        top = key.split('.')[0]
+        if top in variables and top not in known and not top.startswith('_'):
+            raise ConfigError(
+                f'--cfg-options {key}={options[key]}: "{top}" is a variable of the config '
+                'files, used when they were read; setting it now changes nothing. Set the '
+                'entries that use it instead')
 
 
 # 2. components --------------------------------------------------------------------------
