@@ -112,3 +112,17 @@ def test_a_truncated_features_file_is_named(tmp_path):
     path.write_bytes(data[:len(data) // 2])
     with pytest.raises(ValueError, match='is not an .npz archive|damaged or truncated'):
         load_features(str(path))
+
+
+def test_mmengine_loads_local_checkpoints_through_the_check(tmp_path):
+    """Runner.resume and init_cfg=dict(type='Pretrained') use mmengine's loader."""
+    import hssl.engine  # noqa: F401  (registers the checked local loader)
+    from mmengine.runner.checkpoint import _load_checkpoint
+    bad = tmp_path / 'pretrained.pth'
+    bad.write_bytes(np.random.default_rng(0).bytes(512))
+    with pytest.raises(CheckpointError, match='pretrained.pth: not a PyTorch checkpoint'):
+        _load_checkpoint(str(bad), map_location='cpu')
+    good = tmp_path / 'good.pth'
+    torch.save({'state_dict': {'w': torch.ones(2)}}, good)
+    assert torch.equal(_load_checkpoint(str(good), map_location='cpu')['state_dict']['w'],
+                       torch.ones(2))

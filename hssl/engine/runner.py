@@ -19,9 +19,13 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from hssl.registry import RUNNERS
-from hssl.utils.checkpoint import CheckpointError, check_checkpoint_file, load_checkpoint_file
+from hssl.utils.checkpoint import (CheckpointError, check_checkpoint_file,
+                                   check_local_checkpoints_first, load_checkpoint_file)
 from .checkpoint_io import find_resumable_checkpoint, nothing_to_resume, save_atomically
 from .config_check import check_config
+
+# local files that mmengine loads (e.g. init_cfg=dict(type='Pretrained')) are checked first
+check_local_checkpoints_first()
 
 
 def describe_mismatch(model, state_dict, filename: str, limit: int = 5) -> str:

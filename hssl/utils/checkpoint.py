@@ -259,3 +259,23 @@ def load_checkpoint_file(filename: str, map_location: Any = 'cpu') -> Any:
         from mmengine.runner.checkpoint import _load_checkpoint
         return _load_checkpoint(filename, map_location=map_location)
     return safe_load(filename, map_location=map_location)
+
+
+def load_from_local(filename: str, map_location: Any = None) -> Any:
+    """mmengine's local loader (its name is in mmengine's log line), checked first."""
+    return safe_load(osp.expanduser(filename), map_location=map_location)
+
+
+def check_local_checkpoints_first() -> None:
+    """Have mmengine load local checkpoint files through :func:`safe_load`.
+
+    mmengine's own loader (``Runner.resume``, ``init_cfg=dict(type='Pretrained')``
+    in linear-probing and fine-tuning configs) calls ``torch.load`` directly:
+    a file that is no checkpoint fails with torch's advice to set
+    ``weights_only=False``. Registered for mmengine's local scheme (the empty
+    prefix), every local file is checked first (:func:`check_checkpoint_file`)
+    and loaded with ``weights_only=True``; URLs keep mmengine's loaders.
+    Called when ``hssl.engine`` is imported.
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
