@@ -5,13 +5,13 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.registry import DefaultScope
-from mmengine.runner.checkpoint import _load_checkpoint
 from torch.utils.data import DataLoader
 
 from hssl.engine.runner import describe_mismatch
 from hssl.evaluation.features import build_eval_dataset, extract_features  # noqa: F401
 from hssl.registry import MODELS
 from hssl.utils.console import quiet_init_info
+from hssl.utils.checkpoint import load_checkpoint_file
 
 
 def build_model(cfg: Config, checkpoint: Optional[str] = None, device: str = 'cpu', seed: int = 0,
@@ -28,7 +28,7 @@ def build_model(cfg: Config, checkpoint: Optional[str] = None, device: str = 'cp
         with quiet_init_info(verbose):  # mmengine logs every parameter's init
             model.init_weights()
     else:
-        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+        ckpt = load_checkpoint_file(checkpoint, map_location='cpu')  # checked before unpickling
         state_dict = ckpt.get('state_dict', ckpt)
         problem = describe_mismatch(model, state_dict, checkpoint)
         if problem:

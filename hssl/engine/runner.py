@@ -17,12 +17,19 @@ from mmengine.model import MMDistributedDataParallel, is_model_wrapper
 from torch import distributed as dist
 from mmengine.runner import Runner
 from mmengine.dist import master_only
-from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+from mmengine.logging import print_log
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.utils.dl_utils import collect_env
 
 from hssl.registry import RUNNERS
+from hssl.utils.checkpoint import (CheckpointError, check_checkpoint_file,
+                                   check_local_checkpoints_first, load_checkpoint_file)
 from hssl.utils.console import quiet_console
-from .checkpoint_io import find_resumable_checkpoint, save_atomically
+from .checkpoint_io import find_resumable_checkpoint, nothing_to_resume, save_atomically
+from .config_check import check_config
+
+# local files that mmengine loads (e.g. init_cfg=dict(type='Pretrained')) are checked first
+check_local_checkpoints_first()
 
 
 def describe_mismatch(model, state_dict, filename: str, limit: int = 5) -> str:
@@ -55,9 +62,33 @@ def describe_mismatch(model, state_dict, filename: str, limit: int = 5) -> str:
 @RUNNERS.register_module()
 class HSSLRunner(Runner):
 
+    @classmethod
+    def from_cfg(cls, cfg):
+        # unknown keys and options fail here, before anything is built
+        # (hssl/engine/config_check.py, docs/reliability.md)
+        check_config(cfg)
+        return super().from_cfg(cfg)
+
+    @staticmethod
+    def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
+        # persistent_workers keeps worker processes between epochs; with
+        # num_workers=0 there are none, and torch's DataLoader refuses the
+        # combination: turn it off, in one line of the log.
+        if isinstance(dataloader, dict) and dataloader.get('persistent_workers') \
+                and not dataloader.get('num_workers', 0):
+            print_log('num_workers=0: persistent_workers=True has no workers to keep; '
+                      'set to False', logger='current')
+            dataloader = dict(dataloader, persistent_workers=False)
+        return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+
     def load_checkpoint(self, filename, map_location='cpu', strict=True,
                         revise_keys=[(r'^module.', '')]):
-        checkpoint = _load_checkpoint(filename, map_location=map_location)
+        # checked before unpickling, loaded with weights_only=True
+        checkpoint = load_checkpoint_file(filename, map_location=map_location)
+        if self._resume and not self._has_loaded and not (
+                isinstance(checkpoint, dict) and {'meta', 'state_dict'} <= checkpoint.keys()):
+            raise CheckpointError(filename, 'cannot resume from it: not a training checkpoint '
+                                  '(no meta or state_dict; weights only? load them with load_from)')
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
         state_dict = checkpoint.get('state_dict', checkpoint)
@@ -71,11 +102,17 @@ class HSSLRunner(Runner):
         return checkpoint
 
     def load_or_resume(self):
-        # --resume auto: the newest checkpoint that loads, not only last_checkpoint's
-        # (docs/reliability.md).
-        if not self._has_loaded and self._resume and self._load_from is None:
-            self._load_from = find_resumable_checkpoint(self.work_dir)
-            self._resume = self._load_from is not None
+        # --resume auto: the newest checkpoint that loads, not only last_checkpoint's;
+        # with none, or with a --resume PATH that cannot be resumed from, the run
+        # stops instead of starting over (docs/reliability.md).
+        if not self._has_loaded and self._resume:
+            if self._load_from is None:
+                skipped = []
+                self._load_from = find_resumable_checkpoint(self.work_dir, skipped=skipped)
+                if self._load_from is None:
+                    raise FileNotFoundError(nothing_to_resume(self.work_dir, skipped))
+            elif '://' not in str(self._load_from):
+                check_checkpoint_file(self._load_from)  # before unpickling; meta: load_checkpoint
         return super().load_or_resume()
 
     @master_only

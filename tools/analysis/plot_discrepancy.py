@@ -9,7 +9,6 @@ mmengine's ``LocalVisBackend``: from one json-lines file, or from every
 are merged by iteration, the later run winning). One curve per auxiliary head,
 D against the training iteration.
 """
-import argparse
 import os.path as osp
 import sys
 from typing import Dict, List
@@ -18,6 +17,7 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
+from hssl.utils.cli import ArgumentParser, fail, run
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from analyze_logs import log_files, read_scalars  # noqa: E402
@@ -32,25 +32,22 @@ def read_curves(files: List[str]) -> Dict[str, List[tuple]]:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('log', help='a work dir, or one vis_data/*.json scalars file')
     parser.add_argument('--out', default='discrepancy.png', help='PNG to write')
     parser.add_argument('--heads', nargs='+', help='only these heads (default: all)')
     parser.add_argument('--title', default='Discrepancy between the base model and the '
                         'auxiliary head')
     args = parser.parse_args()
-    try:
-        files = log_files(args.log)
-        curves = read_curves(files)
-    except (FileNotFoundError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    files = log_files(args.log)
+    curves = read_curves(files)
     if not curves:
-        sys.exit(f'error: no "discrepancy/<head>" scalars in {", ".join(files)}; '
-                 'train with a DiscrepancyHook in custom_hooks')
+        fail(f'no "discrepancy/<head>" scalars in {", ".join(files)}; '
+             'train with a DiscrepancyHook in custom_hooks')
     if args.heads:
         missing = sorted(set(args.heads) - set(curves))
         if missing:
-            sys.exit(f'error: no curve for {missing}; the log has {sorted(curves)}')
+            fail(f'no curve for {missing}; the log has {sorted(curves)}')
         curves = {h: curves[h] for h in args.heads}
 
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=150)
@@ -71,4 +68,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

@@ -8,7 +8,6 @@ The hssl column is read from the resolved configs (recipe_extract.py), the
 official column and its sources are data (recipe_official.py). ``--check``
 exits with status 1 and a diff when the page is not the one the configs give.
 """
-import argparse
 import difflib
 import functools
 import glob
@@ -22,7 +21,8 @@ HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
 sys.path[:0] = [REPO, HERE]  # this checkout's hssl, whatever the current directory
 
-import recipe_extract as rx  # noqa: E402
+from hssl.utils.cli import ArgumentParser, run  # noqa: E402  (first: quiets an mmcv warning)
+import recipe_extract as rx  # noqa: E402,I100
 import recipe_official as ro  # noqa: E402
 
 FLAG = '≠'
@@ -257,7 +257,7 @@ def render() -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = ArgumentParser(description=__doc__.split('\n')[0])
     group = parser.add_mutually_exclusive_group()
     group.add_argument('--write', metavar='PATH', help='write the page to PATH')
     group.add_argument('--check', metavar='PATH', help='exit 1 when PATH is out of date')
@@ -288,4 +288,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run(main))

@@ -14,7 +14,6 @@ process (no data-loader, no batching or transfer), after ``--warmup`` samples.
 ``--target`` images/s (e.g. a GPU's measured training throughput) gives the
 number of such workers needed to keep up, at one core per worker.
 """
-import argparse
 import os
 import os.path as osp
 import tempfile
@@ -25,6 +24,9 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
+# hssl.utils.cli first: it quiets an import warning of mmcv
+from hssl.utils.cli import (ArgumentParser, existing_dir, existing_file, non_negative_int,
+                            positive_float, positive_int, run)
 from hssl.datasets.image_folder import IMAGE_EXTENSIONS
 from hssl.datasets.transforms.multi_crop import build_transforms
 
@@ -70,14 +72,14 @@ def run(pipeline, paths, warmup: int):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('config')
+    p = ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('config', type=existing_file)
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument('--images', help='folder of images (searched recursively)')
-    src.add_argument('--generate', type=int, metavar='N', help='use N generated 500x375 JPEGs')
-    p.add_argument('--limit', type=int, default=200, help='images of --images used')
-    p.add_argument('--warmup', type=int, default=5)
-    p.add_argument('--target', type=float, default=700.0,
+    src.add_argument('--images', type=existing_dir, help='folder of images (searched recursively)')
+    src.add_argument('--generate', type=positive_int, metavar='N', help='use N generated 500x375 JPEGs')
+    p.add_argument('--limit', type=positive_int, default=200, help='images of --images used')
+    p.add_argument('--warmup', type=non_negative_int, default=5)
+    p.add_argument('--target', type=positive_float, default=700.0,
                    help='images/s a GPU trains at (default: the issue\'s H100 target)')
     args = p.parse_args(argv)
     torch.set_num_threads(1)  # as in a data-loader worker
@@ -100,4 +102,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

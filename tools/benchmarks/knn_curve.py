@@ -8,7 +8,6 @@ is the random initialisation) and prints, per epoch, top-1 of every run at
 every k and the difference of each later run to the first. Written by
 ``cifar10_study.sh``.
 """
-import argparse
 import glob
 import json
 import os.path as osp
@@ -18,6 +17,7 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
+from hssl.utils.cli import ArgumentParser, existing_dir, positive_int, run
 
 
 def load_curve(knn_dir: str, run: str) -> dict:
@@ -77,11 +77,11 @@ def plot(curves: dict, labels: list, ks: list, png: str, title: str):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('knn_dir')
+    p = ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('knn_dir', type=existing_dir)
     p.add_argument('--runs', nargs='+', required=True)
     p.add_argument('--labels', nargs='+')
-    p.add_argument('--k', nargs='+', type=int, default=[20, 200])
+    p.add_argument('--k', nargs='+', type=positive_int, default=[20, 200])
     p.add_argument('--png')
     p.add_argument('--data', help='name of the data set, for the title, e.g. "CIFAR-10 (JPEG q75)"')
     p.add_argument('--title', help='the plot\'s title (default: k-NN top-1 of the teacher '
@@ -98,4 +98,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

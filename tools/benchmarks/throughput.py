@@ -16,10 +16,10 @@ the ``meta`` device.
 Reference figures of the issue are printed next to the measured ones.
 ``--head none`` measures the baseline.
 """
-import argparse
-
 import torch
 
+# hssl.utils.cli first: it quiets an import warning of mmcv
+from hssl.utils.cli import ArgumentParser, non_negative_int, positive_float, positive_int, run
 from bench_setup import add_arguments, build, setup_threads, views
 from hssl.apis.benchmark import (TrainStep, backbone_forward_flops, interleaved_timings,
                                  meta_step_flops, summary)
@@ -30,12 +30,12 @@ REFERENCE = dict(fwd_224=35.1e9, fwd_96=6.4e9, backbone_per_image=472e9,
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(p, arch='base', global_size=224, local_size=96, local=10, batch=64,
                   precision='bf16')
-    p.add_argument('--steps', type=int, default=20, help='measured steps')
-    p.add_argument('--warmup', type=int, default=5, help='steps not measured')
-    p.add_argument('--peak-tflops', type=float, default=REFERENCE['peak'] / 1e12,
+    p.add_argument('--steps', type=positive_int, default=20, help='measured steps')
+    p.add_argument('--warmup', type=non_negative_int, default=5, help='steps not measured')
+    p.add_argument('--peak-tflops', type=positive_float, default=REFERENCE['peak'] / 1e12,
                    help='dense bf16 TFLOP/s the fraction is taken of (the issue: 800 '
                         'for an H100)')
     args = p.parse_args(argv)
@@ -75,4 +75,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run(main)
