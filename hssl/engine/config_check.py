@@ -13,7 +13,7 @@ Top-level keys pass when they are
 
 * keys that mmengine's Runner or Config reads (``model``, ``train_dataloader``,
   ``custom_imports``, ``find_unused_parameters``, ...) or hssl reads
-  (``knn_train_dataset``, ``knn_test_dataset``, ``knn_pipeline``);
+  (``knn_train_dataset``, ``knn_test_dataset``, ``knn_pipeline``, ``verbose``);
 * variables of the config files: a name that the config or one of its
   ``_base_`` files uses (``train_pipeline``, ``max_epochs``, ``base_lr``
   ... referred to by other entries, or as ``_base_.name``);
@@ -52,7 +52,8 @@ MMENGINE_EXTRA_KEYS = {'work_dir', 'runner_type', 'custom_imports', 'model_wrapp
                        'efficient_conv_bn_eval', 'compile', 'strategy', 'gpu_ids', 'tta_model',
                        'tta_pipeline'}
 # Top-level keys that hssl reads (tools/knn_eval.py, hssl/evaluation/features.py).
-HSSL_KEYS = {'knn_train_dataset', 'knn_test_dataset', 'knn_pipeline'}
+HSSL_KEYS = {'knn_train_dataset', 'knn_test_dataset', 'knn_pipeline',
+             'verbose'}  # train.py --verbose: mmengine's full console output
 # DataLoader options that mmengine's Runner.build_dataloader takes besides torch's.
 MMENGINE_DATALOADER_KEYS = {'disable_subprocess_warning'}
 
