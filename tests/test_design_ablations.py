@@ -192,3 +192,23 @@ def test_design_config_trains_an_iteration_at_reduced_size(name):
     sum(losses.values()).backward()
     assert all(torch.isfinite(v) for v in losses.values())
     assert model.student.backbone.patch_embed.projection.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.slow  # three models built and counted: minutes on a loaded 2-core CPU
+def test_overhead_benchmark_counts_the_parallel_network(capsys, monkeypatch):
+    import importlib.util
+    import sys
+    bench = osp.join(REPO, 'tools', 'benchmarks')
+    monkeypatch.syspath_prepend(bench)
+    spec = importlib.util.spec_from_file_location('overhead_tool', osp.join(bench, 'overhead.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.main(['--method', 'dino', '--arch', 'tiny', '--global-size', '64', '--local-size', '32',
+               '--local-crops', '1', '--batch', '2', '--out-channels', '256', '--flops-only',
+               '--parallel', 'convnext_tiny'])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    serial = float(line.split(' G, x')[1].split(' ')[0])
+    parallel = float(line.split('; parallel ')[1].split(', x')[1])
+    # a whole ConvNeXt-T (4.5 GFLOPs at 224 px) beside a ViT-Ti/16 (1.3): far above 3 serial blocks
+    assert 1.0 < serial < 1.5 < parallel
+    assert 'bench_setup' in sys.modules
