@@ -82,6 +82,19 @@ class MMSegLayer(nn.Module):
         return self.ffn(self.ln2(x), identity=x)
 
 
+def same_blocks(state, name, make_block, backbone):
+    """Each converted block ``<name>.<i>.*`` loads strictly into ``make_block()`` and
+    computes what the hssl ViT's block i computes."""
+    for i in range(LAYERS):
+        block = make_block().eval()
+        prefix = f'{name}.{i}.'
+        block.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)},
+                              strict=True)
+        x = tokens(i)
+        with torch.no_grad():
+            assert torch.allclose(block(x), backbone.layers[i](x), atol=1e-5)
+
+
 def test_mmseg_layout_and_blocks(trained, tmp_path, capsys):
     backbone, path = trained
     out = str(tmp_path / 'mmseg.pth')
@@ -93,14 +106,7 @@ def test_mmseg_layout_and_blocks(trained, tmp_path, capsys):
     assert state['pos_embed'].shape == (1, 1 + 8 * 8, 32)  # cls + the 32 px / patch 4 grid
     assert torch.equal(state['patch_embed.projection.weight'],
                        backbone.patch_embed.projection.weight)
-    for i in range(LAYERS):
-        layer = MMSegLayer(32, 2, 64).eval()
-        prefix = f'layers.{i}.'
-        layer.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)},
-                              strict=True)
-        x = tokens(i)
-        with torch.no_grad():
-            assert torch.allclose(layer(x), backbone.layers[i](x), atol=1e-5)
+    same_blocks(state, 'layers', lambda: MMSegLayer(32, 2, 64), backbone)
 
 
 def test_mmdet_vitdet_layout_and_blocks(trained, tmp_path, capsys):
@@ -112,14 +118,9 @@ def test_mmdet_vitdet_layout_and_blocks(trained, tmp_path, capsys):
     state = ckpt['model']  # ViTDet's init_weights reads checkpoint['model']
     assert set(state) == vitdet_keys(LAYERS)
     assert state['pos_embed'].shape == (1, 1 + 8 * 8, 32)
-    for i in range(LAYERS):
-        block = timm.models.vision_transformer.Block(32, 2, mlp_ratio=2.0, qkv_bias=True).eval()
-        prefix = f'blocks.{i}.'
-        block.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)},
-                              strict=True)
-        x = tokens(i)
-        with torch.no_grad():
-            assert torch.allclose(block(x), backbone.layers[i](x), atol=1e-5)
+    same_blocks(state, 'blocks',
+                lambda: timm.models.vision_transformer.Block(32, 2, mlp_ratio=2.0, qkv_bias=True),
+                backbone)
 
 
 def test_layer_scale_is_refused_for_mmseg():
