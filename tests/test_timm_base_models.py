@@ -154,10 +154,12 @@ def test_resnet50_baseline_is_the_vit_baseline_with_dinos_resnet50_settings():
     assert rn.optim_wrapper.optimizer == dict(type='SGD', lr=0.03, momentum=0.9, weight_decay=1e-4)
     assert rn.optim_wrapper.paramwise_cfg == vit.optim_wrapper.paramwise_cfg  # no decay on 1-D
     assert rn.optim_wrapper.clip_grad == vit.optim_wrapper.clip_grad
-    assert [s.type for s in rn.param_scheduler] == ['LinearLR', 'CosineAnnealingLR']
-    assert rn.param_scheduler == vit.param_scheduler[:2]  # the weight-decay schedule is gone
+    assert [s.type for s in rn.param_scheduler] == ['WarmupCosineLR']
+    assert rn.param_scheduler == vit.param_scheduler[:1]  # the weight-decay schedule is gone
+    assert rn.auto_scale_lr == vit.auto_scale_lr and rn.train_dataloader.batch_size == 64
     crop = rn.train_dataloader.dataset.pipeline[1]
     assert crop.global_crops_scale == (0.14, 1.0) and crop.local_crops_scale == (0.05, 0.14)
+    assert crop.local_crops_number == vit.train_dataloader.dataset.pipeline[1].local_crops_number
     assert rn.sync_bn == 'torch' and rn.custom_hooks == vit.custom_hooks
 
 

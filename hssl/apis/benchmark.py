@@ -21,7 +21,7 @@ from statistics import median
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.optim import OptimWrapper
+from hssl.engine.optim_wrapper import OptimWrapper
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
@@ -56,7 +56,7 @@ def total_loss(model: nn.Module, views: Sequence[Tensor], masks: Optional[Sequen
 
 class TrainStep:
     """One training step of a DINO/iBOT-style algorithm, as the runner does it:
-    loss under autocast, backward, gradient clipping (3.0), AdamW, then the
+    loss under autocast, backward, per-tensor gradient clipping (3.0), AdamW, then the
     teacher's EMA update and ``zero_grad(set_to_none=True)``.
 
     Args:
@@ -76,7 +76,8 @@ class TrainStep:
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.04, fused=fused or None,
                                       foreach=None if fused else True)
-        self.optim_wrapper = OptimWrapper(optimizer, clip_grad=dict(max_norm=max_norm))
+        self.optim_wrapper = OptimWrapper(optimizer,  # the recipes: per-tensor clipping
+                                          clip_grad=dict(type='per_tensor', max_norm=max_norm))
         if getattr(model, 'with_teacher', False):
             model.teacher.momentum = 1.0 - momentum
 

@@ -80,6 +80,15 @@ class HSSLRunner(Runner):
         save_atomically(out_dir, filename,
                         lambda name: super(HSSLRunner, self).save_checkpoint(out_dir, name, *args, **kwargs))
 
+    def scale_lr(self, optim_wrapper, auto_scale_lr=None):
+        # DINO, iBOT, MoCo v3, MAE and the HSSL code scale by the effective batch:
+        # GPUs x batch per GPU x gradient-accumulation steps (mmengine omits the last).
+        accumulate = getattr(optim_wrapper, '_accumulative_counts', 1)
+        if auto_scale_lr and auto_scale_lr.get('enable', False) and accumulate > 1:
+            auto_scale_lr = dict(auto_scale_lr,
+                                 base_batch_size=auto_scale_lr['base_batch_size'] / accumulate)
+        return super().scale_lr(optim_wrapper, auto_scale_lr)
+
     def build_train_loop(self, loop):
         # Epoch-based configs resume inside an epoch, exactly (hssl/engine/loops.py, a
         # subclass); 'mmengine.EpochBasedTrainLoop' keeps mmengine's loop.

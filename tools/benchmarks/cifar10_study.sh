@@ -100,8 +100,7 @@ KNN_TEST_DIR=$(subset test "$KNN_TEST_PC" knn_test)
 
 # the ImageNet schedule of the configs, shortened to EPOCHS (configs/_base_/schedules/ibot_100e.py)
 SCHEDULE=(train_cfg.max_epochs=$EPOCHS
-  param_scheduler.0.end=$WARMUP param_scheduler.1.begin=$WARMUP param_scheduler.1.end=$EPOCHS
-  param_scheduler.2.end=$EPOCHS
+  param_scheduler.0.warmup=$WARMUP param_scheduler.0.end=$EPOCHS param_scheduler.1.end=$EPOCHS
   custom_hooks.0.momentum=$MOMENTUM custom_hooks.1.warmup_epochs=$TEMP_WARMUP
   custom_hooks.2.epochs=$FREEZE
   optim_wrapper.optimizer.lr=$LR randomness.seed=$SEED
