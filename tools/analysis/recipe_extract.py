@@ -334,7 +334,8 @@ def extract(cfg, gpus: int) -> Dict[str, Any]:
     kind = model['type']
     opt = cfg.optim_wrapper.optimizer
     per_gpu = int(cfg.train_dataloader.batch_size)
-    total = gpus * per_gpu
+    accumulate = int(cfg.optim_wrapper.get('accumulative_counts', 1))
+    total = gpus * per_gpu * accumulate  # the effective batch of one optimiser step
     peak = _peak_lr(cfg, total)
     warmup_epochs, warmup_start, min_lr = _lr_schedule(cfg, peak)
     epochs = int(cfg.train_cfg.max_epochs)
@@ -350,7 +351,8 @@ def extract(cfg, gpus: int) -> Dict[str, Any]:
     v: Dict[str, Any] = {
         'optimizer': (opt['type'], _pair(opt.get('betas', (0.9, 0.999)))),
         'epochs': epochs,
-        'total_batch': (gpus, per_gpu, total),
+        'total_batch': (gpus, per_gpu, total) if accumulate == 1 else
+                       (gpus, per_gpu, total, accumulate),
         'base_lr': peak * 256 / total,
         'peak_lr': peak,
         'lr_rule': _lr_rule(cfg),

@@ -63,6 +63,8 @@ def fmt(key: str, v: Any) -> str:
     if key == 'optimizer':
         return f'{v[0]} {_span(v[1])}'
     if key == 'total_batch':
+        if isinstance(v, tuple) and len(v) == 4:  # with gradient accumulation
+            return f'{v[0]} x {v[1]} x {v[3]} steps = {v[2]}'
         return f'{v[0]} x {v[1]} = {v[2]}' if isinstance(v, tuple) else str(v)
     if key in ('weight_decay', 'teacher_momentum'):
         start, end = v
