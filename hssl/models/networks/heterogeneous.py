@@ -343,7 +343,8 @@ def _continue_drop_path(backbone: dict, aux_cfgs: Dict[str, dict]) -> dict:
     rate = backbone.get('drop_path_rate', 0.0)
     layers = _backbone_depth(backbone)
     todo = [n for n, cfg in aux_cfgs.items()
-            if 'drop_path_rate' not in cfg and getattr(_registered(cfg), 'continues_drop_path', False)]
+            if 'drop_path_rate' not in cfg
+            and getattr(_registered(cfg), 'continues_drop_path', False)]
     if not rate or not layers or not todo:
         return backbone
     for name in todo:
