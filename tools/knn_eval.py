@@ -80,6 +80,8 @@ def parse_args(argv=None):
                         '(0.01, 0.1: Tab. X); its file list is written next to --out')
     p.add_argument('--label-seed', type=int, default=0, help='seed of the --label-fraction subset')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--verbose', action='store_true',
+                   help="also mmengine's per-parameter initialisation lines (--random-init)")
     args = p.parse_args(argv)
     if args.label_fraction is not None:
         if not 0.0 < args.label_fraction <= 1.0:
@@ -131,7 +133,7 @@ def model_features(args, rank):
     device = args.device or (f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available()
                              else 'cpu')
     # random weights are keyed by their values (they follow the code and the seed, not a file)
-    model = build_model(cfg, device=device) if args.random_init else None
+    model = build_model(cfg, device=device, verbose=args.verbose) if args.random_init else None
     cache = None
     if rank == 0 and not args.no_cache:
         weights = state_dict_sha256(model) if args.random_init else sha256_file(args.checkpoint)

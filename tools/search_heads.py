@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import textwrap
 
 import matplotlib
 
@@ -71,15 +72,23 @@ def seconds_per_iter(runner) -> float:
     return float(np.mean(times[1:] if len(times) > 1 else times))
 
 
-def bar_chart(ranking, path, title):
-    fig, ax = plt.subplots(figsize=(1.0 + 0.8 * len(ranking), 3.2), dpi=150)
+def bar_chart_figure(ranking, title):
+    """The bar chart of D per head; the title wrapped to the figure's width."""
+    width = max(4.0, 1.0 + 0.8 * len(ranking))
+    fig, ax = plt.subplots(figsize=(width, 3.4), dpi=150)
     names = [h for h, _ in ranking]
     values = [d for _, d in ranking]
     bars = ax.bar(names, values, color=['tab:red'] + ['tab:blue'] * (len(ranking) - 1))
     ax.bar_label(bars, fmt='%.3f', fontsize=7)
     ax.set_ylabel('discrepancy D (Eq. 5)')
-    ax.set_title(title, fontsize=8)
+    # about 13 characters of 8 pt text per inch of figure
+    ax.set_title(textwrap.fill(title, width=int(13 * (width - 0.6))), fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def bar_chart(ranking, path, title):
+    fig = bar_chart_figure(ranking, title)
     fig.savefig(path)
     plt.close(fig)
 

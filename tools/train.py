@@ -1,7 +1,10 @@
 """Pre-train a model from a config (mmengine Runner).
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp]
-        [--auto-scale-lr] [--cfg-options key=value ...] [--launcher pytorch|slurm]
+        [--auto-scale-lr] [--cfg-options key=value ...] [--launcher pytorch|slurm] [--verbose]
+
+The console gets one line per phase and the training log; the environment and the
+resolved config go to the work dir's log file (--verbose: to the console too).
 
 Distributed: tools/dist_train.sh (torchrun) or tools/slurm_train.sh.
 """
@@ -29,6 +32,9 @@ def parse_args():
                         help='scale the lr linearly with the total batch (auto_scale_lr in the config)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_cfg.max_epochs=10')
+    parser.add_argument('--verbose', action='store_true',
+                        help='print the environment, the config, the hook order and the '
+                        'per-parameter lines on the console too (always in the log file)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
@@ -50,7 +56,8 @@ def main():
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
-    runner = build_runner(cfg, amp=args.amp, auto_scale_lr=args.auto_scale_lr)
+    runner = build_runner(cfg, amp=args.amp, auto_scale_lr=args.auto_scale_lr,
+                          verbose=args.verbose)
     runner.train()
 
 

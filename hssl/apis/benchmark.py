@@ -221,6 +221,16 @@ def meta_step_flops(model: nn.Module, views, masks) -> float:
     return counter.get_total_flops() / views[0].shape[0]
 
 
+def backbone_forward_flops(model: nn.Module, size: int) -> int:
+    """FLOPs of one forward of the student's backbone on a ``size`` px image (counted
+    on a ``meta`` copy, as :func:`meta_step_flops`): the inference cost."""
+    backbone = copy.deepcopy(model.student.backbone).to('meta')
+    counter = flop_counter()
+    with counter, torch.no_grad():
+        backbone(torch.zeros(1, 3, size, size, device='meta'))
+    return counter.get_total_flops()
+
+
 def summary(times: List[float]) -> Dict[str, float]:
     """Median, and the spread as the interquartile range, of step times."""
     s = sorted(times)

@@ -8,6 +8,8 @@ mmengine loads a checkpoint non-strictly: a checkpoint of another model
 training happens, with an error that names the mismatching keys and shapes.
 """
 import datetime
+import os.path as osp
+from collections import OrderedDict
 
 import torch
 from mmengine.device import get_device
@@ -16,8 +18,10 @@ from torch import distributed as dist
 from mmengine.runner import Runner
 from mmengine.dist import master_only
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+from mmengine.utils.dl_utils import collect_env
 
 from hssl.registry import RUNNERS
+from hssl.utils.console import quiet_console
 from .checkpoint_io import find_resumable_checkpoint, save_atomically
 
 
@@ -98,7 +102,43 @@ class HSSLRunner(Runner):
                         type='ResumableEpochBasedTrainLoop')
         return super().build_train_loop(loop)
 
+    def build_logger(self, *args, **kwargs):
+        # Quiet by default: environment, config, hook order and per-parameter lines go
+        # to the log file only (hssl/utils/console.py); `verbose = True` (train.py
+        # --verbose) keeps mmengine's console.
+        logger = super().build_logger(*args, **kwargs)
+        if not self.cfg.get('verbose', False):
+            quiet_console(logger)
+        return logger
+
+    def _log_env(self, env_cfg):
+        """The environment and the config in full (the log file; the console with
+        ``verbose``), then one line that says what runs where."""
+        device = get_device()
+        runtime = OrderedDict(env_cfg)
+        runtime.update(self._randomness_cfg)
+        runtime.update({'seed': self._seed, 'Distributed launcher': self._launcher,
+                        'Distributed training': self._distributed,
+                        'Processes': self._world_size, 'Device': device})
+        body = lambda d: '\n    ' + '\n    '.join(f'{k}: {v}' for k, v in d.items())  # noqa: E731
+        dash = '-' * 60
+        self.logger.info(f'\n{dash}\nSystem environment:{body(collect_env())}\n'
+                         f'\nRuntime environment:{body(runtime)}\n{dash}\n')
+        if self.cfg._cfg_dict:
+            self.logger.info(f'Config:\n{self.cfg.pretty_text}')
+        backend = env_cfg.get('dist_cfg', {}).get('backend') if self._distributed else None
+        where = f'{self._world_size} process(es) on {device}' + (f' ({backend})' if backend else '')
+        log_file = osp.join(self._log_dir, f'{self.timestamp}.log')
+        self.logger.info(f'{self.experiment_name}: {where}, seed {self._seed}, work dir '
+                         f'{self.work_dir}; environment and config in {log_file}')
+
     def setup_env(self, env_cfg):
+        # Without CUDA the process group is gloo: say so in env_cfg and in the config
+        # that is logged and dumped to the work dir (configs ask for nccl).
+        if not torch.cuda.is_available() and env_cfg.get('dist_cfg', {}).get('backend') == 'nccl':
+            env_cfg['dist_cfg']['backend'] = 'gloo'  # the dict _log_env prints too
+            if self.cfg.get('env_cfg', {}).get('dist_cfg') is not None:
+                self.cfg.env_cfg.dist_cfg.backend = 'gloo'
         # mmengine's init_dist calls torch.cuda.set_device: without CUDA, start
         # a gloo process group ourselves (torchrun's env:// variables).
         if self.distributed and not dist.is_initialized() and not torch.cuda.is_available():

@@ -145,6 +145,15 @@ def moco_contrastive_loss(q, k, T: float = 0.2):
     return F.cross_entropy(logits, labels) * (2 * T)
 
 
+def patchify(imgs, p: int):
+    """facebookresearch/mae ``models_mae.py`` ``MaskedAutoencoderViT.patchify``:
+    (N, 3, H, W) -> (N, L, p*p*3)."""
+    h = w = imgs.shape[2] // p
+    x = imgs.reshape(imgs.shape[0], 3, h, p, w, p)
+    x = torch.einsum('nchpwq->nhwpqc', x)
+    return x.reshape(imgs.shape[0], h * w, p ** 2 * 3)
+
+
 def mae_forward_loss(target_patches, pred, mask, norm_pix_loss: bool = True):
     """facebookresearch/mae ``models_mae.py`` ``MaskedAutoencoderViT.forward_loss``
     on patchified images ``target_patches`` (N, L, p*p*3)."""

@@ -30,6 +30,7 @@ TINY = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 DINO_LIKE = sorted(n for n, r in RECIPES.items() if r['method'] == 'dino')
 IBOT_LIKE = sorted(n for n, r in RECIPES.items() if r['method'] == 'ibot')
 MOCO_LIKE = sorted(n for n, r in RECIPES.items() if r['method'] == 'mocov3')
+MAE_LIKE = sorted(n for n, r in RECIPES.items() if r['method'] == 'mae')
 
 
 def load(name: str) -> Config:
@@ -274,6 +275,29 @@ def test_mocov3_loss_total_is_official(name):
                         + official.moco_contrastive_loss(q2, k1)) / len(predictions)
         ours = loss_total(model.loss(views, None))
     assert math.isclose(float(ours), float(ref), rel_tol=1e-10)
+
+
+@pytest.mark.parametrize('name', MAE_LIKE)
+def test_mae_pixel_loss_is_maes_forward_loss(name):
+    """The pixel reconstruction term (the base model's in MAE, the head's with HSSL,
+    App. D) is MAE's forward_loss with norm_pix_loss on the decoder's prediction."""
+    from hssl.models.algorithms.mae import random_patch_mask, restore_ids
+    model = build(load(name))
+    g = torch.Generator().manual_seed(0)
+    img = torch.randn(2, 3, 32, 32, generator=g, dtype=torch.float64)
+    torch.manual_seed(3)
+    losses = model.loss([img], None)
+    torch.manual_seed(3)  # the same random mask
+    mask = random_patch_mask(2, 4, model.mask_ratio)
+    with torch.no_grad():
+        out = model.student([img], masks=[mask.view(2, 2, 2)], num_patch_views=1)
+    (pixels, _, _), = model.student.hssl_pairs  # the pair's target branch reconstructs pixels
+    o = out[pixels]
+    ids = torch.arange(4).expand(2, -1) if o.patch.shape[1] == 4 else restore_ids(mask)
+    with torch.no_grad():
+        pred = model.decoders[pixels](torch.cat((o.cls.unsqueeze(1), o.patch), dim=1), ids)
+    ref = official.mae_forward_loss(official.patchify(img, 16), pred, mask.double())
+    assert math.isclose(float(losses[f'loss_{pixels}']), float(ref), rel_tol=1e-10)
 
 
 @pytest.mark.parametrize('name', DINO_LIKE + IBOT_LIKE)

@@ -10,8 +10,6 @@ are merged by iteration, the later run winning). One curve per auxiliary head,
 D against the training iteration.
 """
 import argparse
-import glob
-import json
 import os.path as osp
 import sys
 from typing import Dict, List
@@ -21,39 +19,16 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from analyze_logs import log_files, read_scalars  # noqa: E402
+
 PREFIX = 'discrepancy/'
-
-
-def log_files(path: str) -> List[str]:
-    if osp.isfile(path):
-        return [path]
-    if not osp.isdir(path):
-        raise FileNotFoundError(f'{path}: no such work dir or log file')
-    files = sorted(glob.glob(osp.join(path, '**', 'vis_data', '*.json'), recursive=True))
-    files = [f for f in files if osp.basename(f) != 'config.json']
-    if not files:
-        raise FileNotFoundError(f'{path}: no vis_data/*.json scalar logs below it')
-    return files
 
 
 def read_curves(files: List[str]) -> Dict[str, List[tuple]]:
     """``{head: [(iteration, D), ...]}`` sorted by iteration."""
-    curves: Dict[str, Dict[int, float]] = {}
-    for path in files:  # sorted by run timestamp: a later run overwrites a step
-        with open(path) as f:
-            for n, line in enumerate(f, 1):
-                if PREFIX not in line:
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ValueError(f'{path}, line {n}: not json ({e})') from None
-                if 'step' not in row:
-                    raise ValueError(f'{path}, line {n}: a discrepancy row without "step"')
-                for key, value in row.items():
-                    if key.startswith(PREFIX):
-                        curves.setdefault(key[len(PREFIX):], {})[int(row['step'])] = float(value)
-    return {h: sorted(points.items()) for h, points in sorted(curves.items())}
+    return {key[len(PREFIX):]: points for key, points in sorted(read_scalars(files).items())
+            if key.startswith(PREFIX)}
 
 
 def main():

@@ -17,12 +17,12 @@ Reference figures of the issue are printed next to the measured ones.
 ``--head none`` measures the baseline.
 """
 import argparse
-import copy
 
 import torch
 
 from bench_setup import add_arguments, build, setup_threads, views
-from hssl.apis.benchmark import TrainStep, flop_counter, interleaved_timings, meta_step_flops, summary
+from hssl.apis.benchmark import (TrainStep, backbone_forward_flops, interleaved_timings,
+                                 meta_step_flops, summary)
 
 # the issue's arithmetic (ViT-B/16, 2 x 224 + 10 x 96, attention included)
 REFERENCE = dict(fwd_224=35.1e9, fwd_96=6.4e9, backbone_per_image=472e9,
@@ -42,15 +42,6 @@ def parse_args(argv=None):
     if args.head.lower() == 'none':
         args.head = None
     return args
-
-
-def backbone_forward_flops(model, size: int) -> int:
-    """FLOPs of one backbone forward of a ``size`` px image (counted on ``meta``)."""
-    backbone = copy.deepcopy(model.student.backbone).to('meta')
-    counter = flop_counter()
-    with counter, torch.no_grad():
-        backbone(torch.zeros(1, 3, size, size, device='meta'))
-    return counter.get_total_flops()
 
 
 def main(argv=None):
