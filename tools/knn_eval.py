@@ -16,6 +16,11 @@ FEATS.npz holds ``train_features`` (N, D), ``train_labels`` (N,),
 ``test_features`` (M, D), ``test_labels`` (M,); the feature cache files of the
 first mode are such files.
 
+``--label-fraction 0.01`` (or 0.1, Tab. X) keeps a seeded, class-balanced
+fraction of the training set as the k-NN memory (``--label-seed``, default 0)
+and writes its file list (``<file> <label>`` per line; sample indices in
+--features mode) next to ``--out``, as ``<out>.label_subset.txt``.
+
 Without --train-dir/--val-dir the config's ``knn_train_dataset`` and
 ``knn_test_dataset`` are used. Images go through the config's
 ``knn_pipeline`` or else DINO's evaluation transform (short edge to
@@ -45,7 +50,8 @@ from hssl.utils.checkpoint import check_checkpoint_file
 from hssl.evaluation import (build_eval_dataset, extract_dataset_features,
                              feature_cache_key, knn_accuracy, knn_dataset_cfgs, load_features,
                              save_features)
-from hssl.evaluation.features import FEATURE_KEYS, sha256_file, state_dict_sha256
+from hssl.evaluation.features import FEATURE_KEYS, _samples, sha256_file, state_dict_sha256
+from hssl.evaluation.label_fraction import balanced_subset, write_subset_list
 
 DEFAULT_CACHE = osp.join(osp.expanduser('~'), '.cache', 'hssl', 'knn_features')
 
@@ -75,10 +81,19 @@ def parse_args(argv=None):
                    help=f'feature cache, keyed by checkpoint and data (default {DEFAULT_CACHE})')
     p.add_argument('--no-cache', action='store_true', help='neither read nor write the cache')
     p.add_argument('--out', help='write {"top1": {"k": %%}, "top5": {"k": %%}} here')
+    p.add_argument('--label-fraction', type=float, metavar='F',
+                   help='k-NN memory: a seeded, class-balanced fraction F of the training set '
+                        '(0.01, 0.1: Tab. X); its file list is written next to --out')
+    p.add_argument('--label-seed', type=int, default=0, help='seed of the --label-fraction subset')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     p.add_argument('--verbose', action='store_true',
                    help="also mmengine's per-parameter initialisation lines (--random-init)")
     args = p.parse_args(argv)
+    if args.label_fraction is not None:
+        if not 0.0 < args.label_fraction <= 1.0:
+            p.error(f'--label-fraction must be in (0, 1], got {args.label_fraction}')
+        if not args.out:
+            p.error('--label-fraction needs --out (the subset\'s file list is written next to it)')
     if args.features:
         if args.config or args.checkpoint or args.random_init:
             p.error('--features evaluates saved features: give no CONFIG, CHECKPOINT or --random-init')
@@ -135,10 +150,11 @@ def model_features(args, rank):
         key = feature_cache_key(weights, datasets, [ds_cfgs, cfg.model, branch])
         cache = key and osp.join(args.cache_dir, f'{key}.npz')
     cache = _broadcast(cache, rank)
+    files = [path for path, _ in _samples(datasets[0]) or []] or None
     if cache and osp.isfile(cache):
         if rank == 0:
             print(f'features from the cache: {cache}')
-        return load_features(cache) if rank == 0 else None
+        return dict(load_features(cache), train_files=files) if rank == 0 else None
     model = model or build_model(cfg, args.checkpoint, device=device)
     feats = [extract_dataset_features(model, ds, args.batch_size, args.num_workers,
                                       use_teacher=not args.student, desc=f'{name} features')
@@ -150,7 +166,18 @@ def model_features(args, rank):
         save_features(cache, train_x, train_y, test_x, test_y)
         print(f'features cached at {cache} (evaluate again with --features {cache})')
     return dict(train_features=train_x.numpy(), train_labels=train_y,
-                test_features=test_x.numpy(), test_labels=test_y)
+                test_features=test_x.numpy(), test_labels=test_y, train_files=files)
+
+
+def label_subset(feats, fraction, seed, out):
+    """The features with the k-NN memory cut to the balanced subset; its list written."""
+    labels = feats['train_labels']
+    keep = balanced_subset(labels, fraction, seed)
+    path = f'{osp.splitext(out)[0]}.label_subset.txt'
+    write_subset_list(path, keep, labels, feats.get('train_files'))
+    print(f'label fraction {fraction} (seed {seed}): memory of {len(keep)} of {len(labels)} '
+          f'images, {len(set(labels[keep].tolist()))} classes; list in {path}')
+    return dict(feats, train_features=feats['train_features'][keep], train_labels=labels[keep])
 
 
 def report(result, ks, feats, temperature, backend, out=None):
@@ -180,6 +207,8 @@ def main(argv=None):
             feats = model_features(args, rank)
         if rank != 0:
             return None
+        if args.label_fraction is not None:
+            feats = label_subset(feats, args.label_fraction, args.label_seed, args.out)
         # On a GPU the search runs there: faiss-gpu if installed, else the torch backend
         # ('auto'); a CPU faiss copies the features back to the host.
         device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')

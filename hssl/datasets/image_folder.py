@@ -38,6 +38,10 @@ class ImageFolder(SkipBadSamples, CustomDataset):
         max_bad_samples: unreadable images skipped with a warning during
             training before it stops with an error (0: none, None: no limit;
             see :mod:`hssl.datasets.bad_samples`).
+        label_fraction: keep a seeded, class-balanced fraction of the
+            labelled images (semi-supervised linear probing, Tab. X; see
+            :mod:`hssl.evaluation.label_fraction`); None keeps all.
+        label_seed: the seed that draws that subset.
         **kwargs: passed to :class:`~mmpretrain.datasets.CustomDataset`
             (``metainfo``, ``lazy_init``, ``test_mode``, ...).
 
@@ -52,8 +56,13 @@ class ImageFolder(SkipBadSamples, CustomDataset):
                  with_label: bool = True,
                  extensions: Sequence[str] = IMAGE_EXTENSIONS,
                  max_bad_samples: Optional[int] = 100,
+                 label_fraction: Optional[float] = None,
+                 label_seed: int = 0,
                  **kwargs):
         self.max_bad_samples = max_bad_samples
+        if label_fraction is not None and not with_label:
+            raise ValueError('ImageFolder: label_fraction needs with_label=True (class sub-folders)')
+        self.label_fraction, self.label_seed = label_fraction, label_seed
         if not data_root:
             raise ValueError('ImageFolder: data_root must be a non-empty path')
         data_root = osp.abspath(osp.expanduser(str(data_root)))
@@ -67,6 +76,15 @@ class ImageFolder(SkipBadSamples, CustomDataset):
             with_label=with_label,
             extensions=tuple(extensions),
             **kwargs)
+
+    def load_data_list(self):
+        data_list = super().load_data_list()
+        if self.label_fraction is None:
+            return data_list
+        from hssl.evaluation.label_fraction import balanced_subset
+        keep = balanced_subset([d['gt_label'] for d in data_list], self.label_fraction,
+                               self.label_seed)
+        return [data_list[i] for i in keep]
 
     def _find_samples(self):
         """Scan the folder as CustomDataset does, with clearer errors."""

@@ -7,7 +7,11 @@ from hssl.registry import MODELS
 
 
 def accepted_keys(cls) -> Optional[List[str]]:
-    """Constructor options of ``cls`` along its ``**kwargs`` chain, each once; None if open-ended."""
+    """Constructor options of ``cls`` along its ``**kwargs`` chain, each once; None if
+    open-ended (also where the class says ``open_options = True``: its ``**kwargs`` go
+    to another library, timm, which names a wrong key itself)."""
+    if getattr(cls, 'open_options', False):
+        return None
     keys: List[str] = []
     for klass in cls.__mro__:
         init = klass.__dict__.get('__init__')

@@ -10,6 +10,19 @@ auxiliary head is dropped after pre-training, Sec. 3.1):
   ``VisionTransformer`` (same parameter names), so the backbone keys are kept
   as they are, under ``state_dict``: ``VisionTransformer(...,
   init_cfg=dict(type='Pretrained', checkpoint=OUT))`` loads them.
+* mmsegmentation (``mmseg.models.backbones.VisionTransformer``, e.g. UperNet
+  on ADE20K): mmseg builds its blocks from mmcv's ``MultiheadAttention``
+  (a wrapped ``nn.MultiheadAttention``) and ``FFN``, so the attention keys
+  are renamed (``attn.qkv`` -> ``attn.attn.in_proj_``, ``attn.proj`` ->
+  ``attn.attn.out_proj``; q, k, v rows in the same order); the final norm stays
+  ``ln1`` (mmseg's ``final_norm=True``). ``{'state_dict': ...}``; mmseg resizes
+  ``pos_embed`` (cls + a square grid) to its ``img_size`` when it loads it.
+* mmdetection (ViTDet's ``ViT``, ``projects/ViTDet``): timm-like block names
+  (``blocks.<i>.norm1``, ``attn.qkv``, ``mlp.fc1``, ...), ``patch_embed.proj``,
+  ``pos_embed`` with its cls position (``pretrain_use_cls_token=True``), no
+  cls token and no final norm (ViTDet has neither); under ``model``, the
+  key ViTDet's ``init_weights`` reads; it interpolates ``pos_embed`` at run time
+  from ``pretrain_img_size``.
 * timm: the keys are renamed to timm's ``VisionTransformer``
   (``layers.i.ln1`` -> ``blocks.i.norm1``, ``ffn.layers.0.0`` -> ``mlp.fc1``,
   ``ln1`` -> ``norm``, ...); ``timm.create_model('vit_small_patch16_224',
@@ -23,8 +36,8 @@ from typing import Dict, List, Optional
 
 import torch
 
-__all__ = ['BRANCH_PREFIXES', 'backbone_state_dict', 'timm_model_name', 'to_mmpretrain', 'to_timm',
-           'vit_sizes']
+__all__ = ['BRANCH_PREFIXES', 'backbone_state_dict', 'timm_model_name', 'to_mmdet', 'to_mmpretrain',
+           'to_mmseg', 'to_timm', 'vit_sizes']
 
 BRANCH_PREFIXES = {'teacher': 'teacher.module.backbone.', 'student': 'student.backbone.'}
 DROPPED = ('mask_token',)
@@ -124,6 +137,44 @@ def to_timm(backbone: Dict[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor
         else:  # backbone_state_dict() lets no unknown key through
             raise KeyError(f'no timm name for {key!r}')
     return out
+
+
+# mmpretrain key -> mmseg VisionTransformer key (the rest is unchanged)
+_MMSEG_NAMES = [
+    (r'layers\.(\d+)\.attn\.qkv\.weight', r'layers.\1.attn.attn.in_proj_weight'),
+    (r'layers\.(\d+)\.attn\.qkv\.bias', r'layers.\1.attn.attn.in_proj_bias'),
+    (r'layers\.(\d+)\.attn\.proj\.(weight|bias)', r'layers.\1.attn.attn.out_proj.\2'),
+]
+
+
+def _no_layer_scale(backbone: Dict[str, torch.Tensor], target: str) -> None:
+    scaled = [k for k in backbone if 'gamma' in k]
+    if scaled:
+        raise ValueError(f'{target}\'s ViT has no layer scale; this backbone has {scaled[:2]}')
+
+
+def to_mmseg(backbone: Dict[str, torch.Tensor], meta: Optional[dict] = None) -> dict:
+    """A checkpoint for mmseg's ``VisionTransformer(final_norm=True, ...)``
+    (``init_cfg=dict(type='Pretrained', checkpoint=...)``)."""
+    _no_layer_scale(backbone, 'mmsegmentation')
+    out = OrderedDict()
+    for key, value in backbone.items():
+        for pattern, name in _MMSEG_NAMES:
+            if re.fullmatch(pattern, key):
+                key = re.sub(pattern, name, key)
+                break
+        out[key] = value
+    return {'state_dict': out, 'meta': dict(meta or {})}
+
+
+def to_mmdet(backbone: Dict[str, torch.Tensor], meta: Optional[dict] = None) -> dict:
+    """A checkpoint for mmdet's ViTDet ``ViT(pretrain_use_cls_token=True, ...)``
+    (``init_cfg=dict(type='Pretrained', checkpoint=...)``)."""
+    _no_layer_scale(backbone, 'ViTDet')
+    timm = to_timm(backbone)
+    out = OrderedDict((k, v) for k, v in timm.items()
+                      if k != 'cls_token' and not k.startswith('norm.'))
+    return {'model': out, 'meta': dict(meta or {})}
 
 
 _TIMM_SIZES = {192: 'tiny', 384: 'small', 768: 'base', 1024: 'large'}

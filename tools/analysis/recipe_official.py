@@ -291,6 +291,30 @@ RECIPES = {
 ABLATIONS_OF = 'configs/hssl/dino_vits_convnext.py'
 ABLATIONS = 'configs/hssl/ablations'
 
+# experiment configs that the tables above do not compare (docs/paper_tables.md says what
+# each reproduces): the ResNet-50 recipe (DINO's README command; recipe_extract does not
+# read a timm base model or SGD yet) and its heads, and the design ablations of Sec. 5
+VARIANTS = {
+    'configs/dino/dino_resnet50_100e_in1k.py':
+        'DINO on ResNet-50 (Tab. I): the DINO ViT-S/16 recipe with the optimisation of DINO\'s '
+        'README ResNet-50 command (SGD, lr 0.03, weight decay 1e-4, crops (0.14, 1) / (0.05, 0.14))',
+    **{f'configs/hssl/resnet50/dino_resnet50_{h}.py':
+       f'the ResNet-50 recipe + a {h} head behind a 1x1 conv to 512 channels (Tab. I)'
+       for h in ('convnext', 'poolformer', 'resmlp', 'resnet', 'swin', 'vit')},
+    'configs/hssl/design/dino_vits_convnext_homogeneous.py':
+        'depth-1 ConvNeXt ablation, supervision A->A + B->B (Tab. XIV)',
+    'configs/hssl/design/dino_vits_convnext_head_only.py':
+        'depth-1 ConvNeXt ablation, supervision A->A (Tab. XIV)',
+    'configs/hssl/design/dino_vits_convnext_token_mixer.py':
+        'depth-1 ConvNeXt ablation, token mixer only (Tab. XV)',
+    'configs/hssl/design/dino_vits_convnext_mlp.py':
+        'depth-1 ConvNeXt ablation, MLP only (Tab. XV)',
+    'configs/hssl/design/dino_vits_convnext_shared_projector.py':
+        'depth-1 ConvNeXt ablation, one projector shared by base and head (Tab. XVI)',
+    'configs/hssl/design/dino_vits_parallel_convnext_tiny.py':
+        'the DINO ViT-S/16 recipe + a whole ConvNeXt-T beside it on the images (Tab. XVII)',
+}
+
 # small CPU / CIFAR recipes: no official counterpart
 SCALED_DOWN = [
     'configs/dino/dino_vitp8_digits.py',

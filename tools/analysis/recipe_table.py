@@ -240,6 +240,13 @@ def scaled_down_section() -> List[str]:
     return lines + ['']
 
 
+def variants_section() -> List[str]:
+    lines = ['## Other experiment configs (not compared here)', '',
+             'What each reproduces: docs/paper_tables.md.', '', '| config | what |', '|---|---|']
+    lines += [f'| `{config}` | {what} |' for config, what in ro.VARIANTS.items()]
+    return lines + ['']
+
+
 def code_section() -> List[str]:
     lines = ['## Official behaviour that lives in code', '',
              'Not config values, so not in the tables: the reference tests compare hssl with '
@@ -252,7 +259,7 @@ def render() -> str:
     lines = [INTRO]
     for config in ro.RECIPES:
         lines += recipe_section(config)
-    lines += ablation_section() + scaled_down_section() + code_section()
+    lines += ablation_section() + scaled_down_section() + variants_section() + code_section()
     return '\n'.join(lines).rstrip('\n') + '\n'
 
 

@@ -24,13 +24,16 @@ METHODS = ('dino', 'ibot')
 
 def model_config(method: str, arch: str, patch_size: int, img_size: int, head=None,
                  depth: int = 3, out_channels=None) -> Config:
-    """Config (with ``model``) of the baseline (head None) or its HSSL variant."""
+    """Config (with ``model``) of the baseline (head None) or its HSSL variant
+    (``head``: a head type, built with ``depth``, or a whole auxiliary config)."""
     if method not in METHODS:
         raise ValueError(f'bench_setup: method {method!r} not in {METHODS}')
     cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'models', f'{method}_vits16.py'))
     model = copy.deepcopy(cfg.model.to_dict())
     model['network']['backbone'].update(arch=arch, patch_size=patch_size, img_size=img_size)
-    if head is not None:
+    if isinstance(head, dict):  # a whole auxiliary config (e.g. the parallel network)
+        model['network']['auxiliary'] = dict(head)
+    elif head is not None:
         model['network']['auxiliary'] = dict(type=head, depth=depth, first_shortcut=False)
     if out_channels is not None:
         model['network']['projector']['out_channels'] = out_channels
@@ -61,7 +64,8 @@ def add_arguments(p: argparse.ArgumentParser, arch='small', patch=16, global_siz
 
 
 def build(args, head):
-    """The benchmark model (on args.device, train mode) for ``head`` (None: baseline)."""
+    """The benchmark model (on args.device, train mode) for ``head`` (None: baseline;
+    a type name or a whole auxiliary config, see :func:`model_config`)."""
     cfg = model_config(args.method, args.arch, args.patch_size, args.global_size, head,
                        args.depth, args.out_channels)
     logging.disable(logging.INFO)  # mmengine logs every parameter's initialisation

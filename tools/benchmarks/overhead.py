@@ -3,7 +3,7 @@
     python tools/benchmarks/overhead.py [--method ibot] [--arch small] [--head ConvNeXtHead]
         [--depth 3] [--global-size 64] [--local-size 32] [--local-crops 4] [--batch 8]
         [--device cpu|cuda] [--precision fp32|bf16] [--fused] [--steps 20] [--warmup 3]
-        [--profile N]
+        [--profile N] [--parallel convnext_tiny]
 
 Builds both models (same seed) and times full training steps (teacher and
 student forward, backward, clipped AdamW, EMA update) in turns, step by step,
@@ -13,10 +13,20 @@ memory per model: see :mod:`hssl.apis.benchmark` (static + step peak; CUDA
 allocator stats on a GPU, the profiler's allocator events on the CPU).
 The last line reads ``overhead: time x1.07 memory x1.05``.
 
+``--parallel MODEL`` adds a third model, timed in the same turns: the
+parallel connection of Tab. XVII, a whole timm ``MODEL`` (e.g.
+``convnext_tiny``) beside the base model taking the images
+(``ParallelNetwork``); a line ``parallel: time x.. memory x..`` follows
+(both against the baseline).
+
 Paper (Tab. XVII / XIII): time x1.09 / x1.14, memory x1.12 / x1.17.
 GPU (the paper's setting):
     python tools/benchmarks/overhead.py --arch base --global-size 224 --local-size 96 \
         --local-crops 10 --batch 64 --precision bf16 --fused --device cuda
+Tab. XVII (DINO, ViT-S/16; serial depth 3 vs a parallel ConvNeXt-T; paper x1.09 / x2.53 time):
+    python tools/benchmarks/overhead.py --method dino --arch small --global-size 224 \
+        --local-size 96 --local-crops 10 --batch 32 --precision bf16 --fused --device cuda \
+        --parallel convnext_tiny
 Also printed (alone with ``--flops-only``, instant at any size): the FLOPs per image of both steps (counted on the meta device)
 and their ratio. ``--profile N`` prints torch.profiler's top N operators of one HSSL step.
 """
@@ -39,6 +49,9 @@ def parse_args(argv=None):
                    help='only count FLOPs per image (meta device: any size, no time, no memory)')
     p.add_argument('--profile', type=non_negative_int, default=0, metavar='N',
                    help='print the top N operators (self time) of one HSSL step')
+    p.add_argument('--parallel', metavar='MODEL',
+                   help='also time a parallel auxiliary network, the timm MODEL on the images '
+                        '(Tab. XVII: convnext_tiny)')
     return p.parse_args(argv)
 
 
@@ -49,12 +62,18 @@ def main(argv=None):
         args.device = 'cpu'
     steps = {'baseline': TrainStep(build(args, None), args.precision, args.fused),
              'hssl': TrainStep(build(args, args.head), args.precision, args.fused)}
+    if args.parallel:
+        parallel = dict(type='ParallelNetwork', model_name=args.parallel)
+        steps['parallel'] = TrainStep(build(args, parallel), args.precision, args.fused)
     x, masks = views(args)
     masks = masks if args.method == 'ibot' else None
     flops = {name: meta_step_flops(step.model, x, masks) for name, step in steps.items()}
     flop_line = (f'FLOPs per image (counted): baseline {flops["baseline"] / 1e9:.2f} G, hssl '
                  f'{flops["hssl"] / 1e9:.2f} G, x{flops["hssl"] / flops["baseline"]:.3f} (the '
                  'least time ratio where compute bound)')
+    if args.parallel:
+        flop_line += (f'; parallel {flops["parallel"] / 1e9:.2f} G, '
+                      f'x{flops["parallel"] / flops["baseline"]:.3f}')
     if args.flops_only:
         print(f'{args.method} ViT-{args.arch}/{args.patch_size} + {args.head} depth {args.depth}, '
               f'2 x {args.global_size} + {args.local_crops} x {args.local_size} px: {flop_line}')
@@ -83,6 +102,10 @@ def main(argv=None):
         print(prof.key_averages().table(sort_by=key, row_limit=args.profile))
     t = rows['hssl']['median'] / rows['baseline']['median']
     m = rows['hssl']['peak'] / rows['baseline']['peak']
+    if args.parallel:
+        tp = rows['parallel']['median'] / rows['baseline']['median']
+        mp = rows['parallel']['peak'] / rows['baseline']['peak']
+        print(f'parallel ({args.parallel}): time x{tp:.2f} memory x{mp:.2f}')
     print(f'overhead: time x{t:.2f} memory x{m:.2f}')
     return t, m
 

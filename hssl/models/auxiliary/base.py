@@ -12,6 +12,10 @@ an adapter only says how to build one block and how to remove the block's
 identity shortcut. ``first_shortcut=False`` (the default, Sec. 3.6, Tab. IV)
 removes the shortcut of the first block, so a two-block head computes
 F1(z) + F2(F1(z)) instead of z + F1(z) + F2(z + F1(z)).
+
+``structure`` (Tab. XV) keeps both parts of every block (the default), the
+token mixer only or the MLP only; a head implements it in :meth:`keep_only`
+(ConvNeXt, the head of the paper's ablation).
 """
 from typing import NamedTuple, Sequence, Union
 
@@ -49,18 +53,26 @@ class AuxiliaryHead(BaseModule):
         drop_path_rate: stochastic depth, a float (rates grow linearly from 0
             to it over the blocks) or one rate per block. A block without a
             shortcut gets no drop path: dropping its only branch would zero it.
+        structure: ``'token_mixer+mlp'`` (default), ``'token_mixer'`` or
+            ``'mlp'``: the parts every block keeps (Tab. XV).
     """
     layout = 'nchw'
+    continues_drop_path = True  # the network may continue the base model's drop path here
+    STRUCTURES = ('token_mixer+mlp', 'token_mixer', 'mlp')
 
     def __init__(self,
                  in_channels: int,
                  depth: int = 3,
                  first_shortcut: bool = False,
                  drop_path_rate: Union[float, Sequence[float]] = 0.0,
+                 structure: str = 'token_mixer+mlp',
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if not isinstance(depth, int) or depth < 1:
             raise ValueError(f'{type(self).__name__}: depth must be an integer >= 1, got {depth!r}')
+        if structure not in self.STRUCTURES:
+            raise ValueError(f'{type(self).__name__}: structure must be one of '
+                             f'{", ".join(self.STRUCTURES)}; got {structure!r}')
         if isinstance(drop_path_rate, (int, float)):
             rates = torch.linspace(0, float(drop_path_rate), depth).tolist()
         else:
@@ -71,12 +83,14 @@ class AuxiliaryHead(BaseModule):
         self.in_channels = in_channels
         self.depth = depth
         self.first_shortcut = first_shortcut
+        self.structure = structure
         blocks = []
         for i, rate in enumerate(rates):
             if i == 0 and not first_shortcut:
-                blocks.append(self.remove_shortcut(self.build_block(i, in_channels, 0.0)))
+                block = self.remove_shortcut(self.build_block(i, in_channels, 0.0))
             else:
-                blocks.append(self.build_block(i, in_channels, rate))
+                block = self.build_block(i, in_channels, rate)
+            blocks.append(block if structure == self.STRUCTURES[0] else self.keep_only(block, structure))
         self.blocks = nn.Sequential(*blocks)
         self.norm = nn.LayerNorm(in_channels, eps=1e-6)
 
@@ -91,6 +105,11 @@ class AuxiliaryHead(BaseModule):
     def remove_shortcut(self, block: nn.Module) -> nn.Module:
         """Return ``block`` changed to compute its residual branch only."""
         raise NotImplementedError(f'{type(self).__name__} does not support first_shortcut=False')
+
+    def keep_only(self, block: nn.Module, part: str) -> nn.Module:
+        """Return ``block`` changed to keep only its ``'token_mixer'`` or ``'mlp'``."""
+        raise ValueError(f'{type(self).__name__}: structure={part!r} is not implemented for this '
+                         'head (Tab. XV uses ConvNeXtHead); use structure=\'token_mixer+mlp\'')
 
     def init_weights(self):
         super().init_weights()

@@ -37,6 +37,7 @@ class ConcatHeads(BaseModule):
     tokens, ``patch`` of the inner patch tokens; :attr:`out_channels` is the
     sum of the inner widths.
     """
+    continues_drop_path = True
 
     def __init__(self, in_channels: int, heads: Sequence[dict], depth: Optional[int] = None,
                  first_shortcut: Optional[bool] = None,

@@ -2,10 +2,14 @@
 
 Block: depthwise 7x7 conv -> LayerNorm over channels -> Linear C->4C -> GELU
 -> Linear 4C->C, plus the identity shortcut (the paper's default head).
+``structure`` (Tab. XV): ``'token_mixer'`` keeps the depthwise conv and the
+LayerNorm (the MLP becomes the identity), ``'mlp'`` keeps the LayerNorm and
+the MLP (the depthwise conv becomes the identity); the shortcut stays as set.
 """
 from typing import Optional
 
 from timm.models.convnext import ConvNeXtBlock
+from torch import nn
 
 from hssl.registry import MODELS
 from .base import AuxiliaryHead, NoShortcut
@@ -34,4 +38,12 @@ class ConvNeXtHead(AuxiliaryHead):
 
     def remove_shortcut(self, block):
         block.shortcut = NoShortcut()  # timm computes drop_path(F(x)) + shortcut(x)
+        return block
+
+    def keep_only(self, block, part):
+        # timm: x = mlp(norm(conv_dw(x))) (gamma, drop path), then + shortcut(x)
+        if part == 'token_mixer':
+            block.mlp = nn.Identity()
+        else:
+            block.conv_dw = nn.Identity()
         return block

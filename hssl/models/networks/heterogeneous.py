@@ -21,7 +21,18 @@ loss function L:
 
 Base and auxiliary outputs keep separate projection heads (Tab. XVI);
 ``share_last_layer`` shares the weight-normalised last layer between them, as
-the official code does.
+the official code does; ``share_projector=True`` shares the whole projector
+(Tab. XVI, "shared proj.").
+
+``supervision`` (Tab. XIV, B the base model, A the auxiliary head) chooses
+the pairs of each head: ``'heterogeneous'`` (default) A->A + A->B, the pairs
+above; ``'homogeneous'`` A->A + B->B, pairs ``[(aux, [aux], w), (base,
+[base], w)]`` (each learns from its own teacher output); ``'head_only'``
+A->A, pair ``[(aux, [aux], w)]`` (the base model is trained only through
+the head stacked on it; it has no projector then).
+
+An auxiliary module with ``takes_images = True`` (``ParallelNetwork``,
+Tab. XVII) gets the views themselves instead of the base model's grid.
 
 The loss terms of the branches that learn one target are averaged
 (``reduction='mean'``, the default): the HSSL code's ``PretrainLoss`` computes
@@ -47,9 +58,13 @@ import torch
 from mmengine.model import BaseModule, ModuleDict
 from torch import Tensor, nn
 
-from hssl.models.backbones.vit import ARCHS
+from hssl.models.backbones.vit import ARCHS, ViT
 from hssl.models.builder import build_component
 from hssl.registry import MODELS
+
+
+# Tab. XIV: the pairs of each auxiliary head (see the module docstring)
+SUPERVISION = ('heterogeneous', 'homogeneous', 'head_only')
 
 
 class BranchOutput(NamedTuple):
@@ -87,6 +102,11 @@ class HeterogeneousNetwork(BaseModule):
         share_last_layer: share the projector's ``last_layer`` (and
             ``patch_last_layer`` where there is one) between the base and
             auxiliary projectors of a pair.
+        share_projector: one projector for the base and the auxiliary
+            outputs of a pair (Tab. XVI); the head must have the base
+            model's width.
+        supervision: ``'heterogeneous'`` (A->A + A->B, Eq. 1),
+            ``'homogeneous'`` (A->A + B->B) or ``'head_only'`` (A->A), Tab. XIV.
         reduction: ``'mean'`` or ``'sum'`` over the predictions of one target
             (see above).
         intermediate: deep-to-shallow supervision (see above), a dict with
@@ -103,8 +123,14 @@ class HeterogeneousNetwork(BaseModule):
                  share_last_layer: bool = False,
                  reduction: str = 'mean',
                  intermediate: Optional[dict] = None,
+                 share_projector: bool = False,
+                 supervision: str = 'heterogeneous',
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        if supervision not in SUPERVISION:
+            raise ValueError(f'HeterogeneousNetwork: supervision must be one of '
+                             f'{", ".join(SUPERVISION)} (Tab. XIV); got {supervision!r}')
+        self.supervision = supervision
         if reduction not in ('mean', 'sum'):
             raise ValueError(f'HeterogeneousNetwork: reduction must be "mean" (the HSSL code) '
                              f'or "sum" (Eq. 1 as printed), got {reduction!r}')
@@ -129,14 +155,30 @@ class HeterogeneousNetwork(BaseModule):
             self.hssl_pairs.append(('base', ('base',), 1.0))
         for name in aux_cfgs:
             base = 'base' if name == 'aux' else name.replace('aux', 'base', 1)
-            self._add_branch(base, 'backbone', projector, width)
             head_width = getattr(self.aux_heads[name], 'out_channels', width)
-            self._add_branch(name, name, aux_projector, head_width)
-            if share_last_layer and projector is not None:
+            weight = 1.0 / len(aux_cfgs)
+            if supervision == 'head_only':  # A->A: the base output is no branch
+                self._add_branch(name, name, aux_projector, head_width)
+                self.hssl_pairs.append((name, (name,), weight))
+                continue
+            self._add_branch(base, 'backbone', projector, width)
+            if share_projector and projector is not None:
+                if head_width != width:
+                    raise ValueError(f'HeterogeneousNetwork: share_projector needs the head '
+                                     f'"{name}" to keep the base width {width}; it gives '
+                                     f'{head_width}')
+                self._add_branch(name, name, None, head_width)
+                self.projectors[name] = self.projectors[base]  # one module, two branches
+            else:
+                self._add_branch(name, name, aux_projector, head_width)
+            if share_last_layer and projector is not None and not share_projector:
                 for layer in ('last_layer', 'patch_last_layer'):
                     if getattr(self.projectors[base], layer, None) is not None:
                         setattr(self.projectors[name], layer, getattr(self.projectors[base], layer))
-            self.hssl_pairs.append((name, (base, name), 1.0 / len(aux_cfgs)))
+            if supervision == 'homogeneous':  # A->A + B->B
+                self.hssl_pairs += [(name, (name,), weight), (base, (base,), weight)]
+            else:  # A->A + A->B (Eq. 1)
+                self.hssl_pairs.append((name, (base, name), weight))
 
         # deep-to-shallow: branch layer_<i> learns the target of the final base output
         self.intermediate_branches = [f'layer_{i}' for i in inter]
@@ -253,7 +295,7 @@ class HeterogeneousNetwork(BaseModule):
             for name, head in self.aux_heads.items():
                 if name not in sources:
                     continue
-                aux = head(out.grid)
+                aux = head(images if getattr(head, 'takes_images', False) else out.grid)
                 _append(feats[name], aux.cls, aux.patch if with_patch else None)
 
         batch = views[0].shape[0]
@@ -289,23 +331,50 @@ def _continue_drop_path(backbone: dict, aux_cfgs: Dict[str, dict]) -> dict:
     Applies to heads whose config sets no ``drop_path_rate``; D is the
     deepest such head's depth. Changes ``aux_cfgs`` in place and returns the
     backbone config to build.
+
+    Only for a ViT base model (a sequence of L equal blocks with one rate
+    each) and heads made of blocks (``continues_drop_path``). Any other base
+    model (``TimmBackbone``: ResNet, ConvNeXt, Swin spread their own
+    ``drop_path_rate`` over stages as timm does) and a parallel network keep
+    their configs unchanged: nothing is continued, and a head's drop path is
+    its own ``drop_path_rate`` (default 0).
     """
     backbone = copy.deepcopy(backbone)
     rate = backbone.get('drop_path_rate', 0.0)
     layers = _backbone_depth(backbone)
-    todo = [n for n, cfg in aux_cfgs.items() if 'drop_path_rate' not in cfg]
+    todo = [n for n, cfg in aux_cfgs.items()
+            if 'drop_path_rate' not in cfg
+            and getattr(_registered(cfg), 'continues_drop_path', False)]
     if not rate or not layers or not todo:
         return backbone
     for name in todo:
-        depth = aux_cfgs[name].get('depth', 3)
+        depth = _head_depth(aux_cfgs[name])
         aux_cfgs[name]['drop_path_rate'] = torch.linspace(0, rate, layers + depth).tolist()[layers:]
-    deepest = max(aux_cfgs[n].get('depth', 3) for n in todo)
+    deepest = max(_head_depth(aux_cfgs[n]) for n in todo)
     backbone['drop_path_rate'] = rate * (layers - 1) / (layers + deepest - 1)
     return backbone
 
 
+def _registered(cfg: dict):
+    """The class a config builds (None if its type is unknown: the build names it later)."""
+    kind = cfg.get('type')
+    return MODELS.get(kind) if isinstance(kind, str) else kind
+
+
+def _head_depth(cfg: dict) -> int:
+    """Blocks of a head config (a ``WidthAdaptedHead`` counts its inner head's)."""
+    if isinstance(cfg.get('head'), dict):
+        return _head_depth(cfg['head'])
+    return cfg.get('depth', 3)
+
+
 def _backbone_depth(backbone: dict) -> Optional[int]:
-    """Number of blocks of a ViT config (None if its arch is unknown)."""
+    """Number of blocks of a ViT config (None if its arch is unknown, or the
+    base model is not one of hssl's ViTs: a timm model has stages, not a list
+    of equal blocks)."""
+    cls = _registered(backbone)
+    if not (isinstance(cls, type) and issubclass(cls, ViT)):
+        return None
     arch = backbone.get('arch', 'small')
     return (ARCHS.get(arch) or {}).get('num_layers') if isinstance(arch, str) else arch.get('num_layers')
 
@@ -331,7 +400,9 @@ def _intermediate_layers(intermediate: Optional[dict], backbone: dict, aux_cfgs:
                          'network.backbone.out_indices')
     depth = _backbone_depth(backbone)
     if depth is None:
-        raise ValueError(f'{where}: the backbone config gives no number of blocks (arch)')
+        raise ValueError(f'{where}: deep-to-shallow needs one of hssl\'s ViT base models (its '
+                         f'blocks\' cls tokens); {backbone.get("type")!r} gives no number of '
+                         'blocks (arch)')
     layers = intermediate.get('layers')
     layers = list(range(depth - 1)) if layers is None else list(layers)
     for i in layers:
