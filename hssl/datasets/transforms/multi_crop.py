@@ -33,6 +33,19 @@ def build_transforms(pipeline: Sequence) -> list:
         return [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
 
 
+def gather_view_keys(results: dict, per_view: Sequence[dict]) -> dict:
+    """``results`` with ``img`` the list of the views' images and every key a
+    view added (absent from ``results``) a list aligned with the views
+    (``None`` where a view lacks it)."""
+    added = []  # keys added by any view, in order of first appearance
+    for out in per_view:
+        added += [k for k in out if k != 'img' and k not in results and k not in added]
+    results['img'] = [out['img'] for out in per_view]
+    for key in added:
+        results[key] = [out.get(key) for out in per_view]
+    return results
+
+
 @TRANSFORMS.register_module()
 class MultiCrop(BaseTransform):
     """Apply groups of view pipelines to one image; return all views.
@@ -76,21 +89,14 @@ class MultiCrop(BaseTransform):
         return sum(self.nums)
 
     def transform(self, results: dict) -> Optional[dict]:
-        views, per_view = [], []
+        per_view = []
         for num, pipeline in zip(self.nums, self.pipelines):
             for _ in range(num):
                 out = pipeline(copy.deepcopy(results))
                 if out is None:
                     return None
-                views.append(out['img'])
                 per_view.append(out)
-        added = []  # keys added by any view, in order of first appearance
-        for out in per_view:
-            added += [k for k in out if k != 'img' and k not in results and k not in added]
-        results['img'] = views
-        for key in added:
-            results[key] = [out.get(key) for out in per_view]
-        return results
+        return gather_view_keys(results, per_view)
 
     def __repr__(self) -> str:
         body = ''.join(f'\n  {n} x {p}' for n, p in zip(self.nums, self.pipelines))
