@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 import torch
 from mmengine.dataset import default_collate
-from PIL import Image
 
 import hssl.datasets  # noqa: F401
 import hssl.models  # noqa: F401
@@ -234,9 +233,9 @@ def test_reduced_decoding_psnr_against_full_decoding(tmp_path):
         assert reduced.shape[1] == math.ceil(1600 / scale)
         scales.append(scale)
         state = np.random.get_state()
-        a = t.crop_views(Image.fromarray(full), full_f, boxes)
+        a = t.crop_views(full, full_f, boxes)
         np.random.set_state(state)  # the same flips
-        b = t.crop_views(Image.fromarray(reduced), red_f, boxes)
+        b = t.crop_views(reduced, red_f, boxes)
         for x, y in zip(a, b):
             mse = np.mean((x.astype(np.float64) - y) ** 2)
             worst = min(worst, 10 * np.log10(255 ** 2 / mse))
@@ -263,3 +262,26 @@ def test_dino_color_augment_groups_views_in_dino_order():
     views = [torch.rand(2, 3, 16, 16)] * 2 + [torch.rand(2, 3, 8, 8)] * 3
     out = aug(views)
     assert [v.shape for v in out] == [v.shape for v in views]
+
+
+def test_cv2_resize_backend_within_35_db_of_pillows(photos):
+    """backend='cv2' (area / bicubic) against Pillow's bicubic on the same boxes."""
+    pil, fast = DINOGeometricMultiCrop(32, 16, local_crops_number=2), \
+        DINOGeometricMultiCrop(32, 16, local_crops_number=2, backend='cv2')
+    np.random.seed(0)
+    worst = math.inf
+    for path in photos:
+        lazy = LazyImage(path)
+        boxes = pil.draw_boxes(*lazy.size)
+        img, *factors = lazy.decode(1)
+        state = np.random.get_state()
+        a = pil.crop_views(img, factors, boxes)
+        np.random.set_state(state)
+        b = fast.crop_views(img, factors, boxes)
+        for x, y in zip(a, b):
+            assert x.shape == y.shape and y.dtype == np.uint8
+            mse = max(np.mean((x.astype(np.float64) - y) ** 2), 1e-12)
+            worst = min(worst, 10 * np.log10(255 ** 2 / mse))
+    assert worst > 35, worst
+    with pytest.raises(ValueError, match="backend must be 'pillow' or 'cv2'"):
+        DINOGeometricMultiCrop(backend='torch')

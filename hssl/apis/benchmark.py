@@ -25,6 +25,8 @@ from mmengine.optim import OptimWrapper
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
+from hssl.engine.hooks.ema_teacher import ema_update
+
 PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
 
@@ -93,7 +95,7 @@ class TrainStep:
         loss = self.losses(views, masks)
         self.optim_wrapper.update_params(loss)  # backward, clip, step, zero_grad
         if getattr(self.model, 'with_teacher', False):
-            self.model.teacher.update_parameters(self.model.student)
+            ema_update(self.model.teacher, self.model.student)
         for p in self.model.parameters():  # gradients are not kept between steps
             p.grad = None
         return float(loss.detach())

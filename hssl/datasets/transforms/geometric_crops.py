@@ -100,10 +100,14 @@ class DINOGeometricMultiCrop(BaseTransform):
     pipelines add (e.g. ``patch_mask`` of a ``BlockMaskGenerator``) become
     lists aligned with the views, as in :class:`MultiCrop`.
 
-    Args: those of :class:`DINOMultiCrop` (``interpolation`` and ``backend``
-        excepted: Pillow bicubic), and
+    Args: those of :class:`DINOMultiCrop` (``interpolation`` excepted:
+        bicubic), and
         reduced_decoding: decode JPEGs at reduced size where every crop
             allows (see the module's doc); False decodes at full size.
+        backend: the crops' resize: 'pillow' (default; Pillow's antialiased
+            bicubic, the CPU pipeline's filter, exactly) or 'cv2' (OpenCV's
+            area filter where a crop shrinks, bicubic where it grows; several
+            times faster, a different filter: see docs/user_guides/data.md).
     """
 
     def __init__(self,
@@ -115,7 +119,8 @@ class DINOGeometricMultiCrop(BaseTransform):
                  *,
                  global_extra_pipeline: Sequence[dict] = (),
                  local_extra_pipeline: Sequence[dict] = (),
-                 reduced_decoding: bool = True):
+                 reduced_decoding: bool = True,
+                 backend: str = 'pillow'):
         g_size = _check_size('global_crops_size', global_crops_size)
         l_size = _check_size('local_crops_size', local_crops_size)
         g_scale = _check_scale('global_crops_scale', global_crops_scale)
@@ -127,6 +132,10 @@ class DINOGeometricMultiCrop(BaseTransform):
         self.global_crops_size, self.local_crops_size = g_size, l_size
         self.local_crops_number = local_crops_number
         self.reduced_decoding = bool(reduced_decoding)
+        if backend not in ('pillow', 'cv2'):
+            raise ValueError(f"DINOGeometricMultiCrop: backend must be 'pillow' or 'cv2', "
+                             f'got {backend!r}')
+        self.backend = backend
         # mmpretrain's crop-box sampler: DINOMultiCrop's RandomResizedCrop draws
         # its boxes with exactly this code.
         self.croppers = [RandomResizedCrop(g_size, g_scale)] * 2 \
@@ -146,25 +155,37 @@ class DINOGeometricMultiCrop(BaseTransform):
         return [tuple(int(v) for v in c.rand_crop_params(shape_only)) for c in self.croppers]
 
     def decode(self, path: str):
-        """(image as a Pillow image of the BGR array, factors (x, y) to its
-        coordinates, boxes in full-size pixels, (W, H) at full size)."""
+        """(uint8 BGR image, factors (x, y) to its coordinates, crop boxes in
+        full-size pixels, (W, H) at full size)."""
         lazy = LazyImage(path)
         boxes = self.draw_boxes(*lazy.size)
         scale = draft_scale(lazy.size, boxes, self.out_sizes) if self.reduced_decoding else 1
         img, fx, fy = lazy.decode(scale)
-        # BGR held as 'RGB': resizing treats the channels alike
-        return Image.fromarray(img), (fx, fy), boxes, lazy.size
+        return img, (fx, fy), boxes, lazy.size
 
-    def crop_views(self, img: Image.Image, factors, boxes) -> List[np.ndarray]:
-        """Every view: crop and bicubic resize in one step, then the flip (p = 0.5)."""
+    def crop_views(self, img: np.ndarray, factors, boxes) -> List[np.ndarray]:
+        """Every view: crop and resize (see ``backend``), then the flip (p = 0.5)."""
         fx, fy = factors
         views = []
+        if self.backend == 'pillow':
+            pil = Image.fromarray(img)  # BGR held as 'RGB': resizing treats channels alike
         for (top, left, h, w), out in zip(boxes, self.out_sizes):
-            box = (left * fx, top * fy, (left + w) * fx, (top + h) * fy)
-            view = img.resize((out, out), Image.BICUBIC, box=box)
+            if self.backend == 'pillow':  # crop and resize in one step
+                box = (left * fx, top * fy, (left + w) * fx, (top + h) * fy)
+                view = pil.resize((out, out), Image.BICUBIC, box=box)
+                if np.random.rand() < 0.5:
+                    view = view.transpose(Image.FLIP_LEFT_RIGHT)
+                views.append(np.array(view))  # writable, as the CPU pipeline's arrays
+                continue
+            y0, x0 = int(round(top * fy)), int(round(left * fx))
+            y1 = max(y0 + 1, int(round((top + h) * fy)))
+            x1 = max(x0 + 1, int(round((left + w) * fx)))
+            shrink = (y1 - y0) * (x1 - x0) >= out * out
+            view = cv2.resize(img[y0:y1, x0:x1], (out, out),
+                              interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
             if np.random.rand() < 0.5:
-                view = view.transpose(Image.FLIP_LEFT_RIGHT)
-            views.append(np.array(view))  # writable, as the CPU pipeline's arrays
+                view = cv2.flip(view, 1)
+            views.append(view)
         return views
 
     def transform(self, results: dict):
@@ -181,4 +202,35 @@ class DINOGeometricMultiCrop(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(2 x {self.global_crops_size} px + '
                 f'{self.local_crops_number} x {self.local_crops_size} px, '
-                f'reduced_decoding={self.reduced_decoding})')
+                f'reduced_decoding={self.reduced_decoding}, backend={self.backend!r})')
+
+
+def device_augment_pipeline(pipeline: Sequence[dict], **options) -> List[dict]:
+    """The CPU part of the device path for a ``[LoadImage, DINOMultiCrop(...),
+    ...]`` training pipeline: ``LoadImage`` and ``DINOMultiCrop`` become one
+    :class:`DINOGeometricMultiCrop` with the same crop arguments; the rest
+    (e.g. ``PackInputs``) is kept; ``options`` (``reduced_decoding``,
+    ``backend``) go to DINOGeometricMultiCrop. Pair it with
+    :func:`device_augment_preprocessor`."""
+    types = [t.get('type') for t in pipeline]
+    if types[:2] != ['LoadImage', 'DINOMultiCrop']:
+        raise ValueError('device_augment_pipeline: the pipeline must start with LoadImage, '
+                         f'DINOMultiCrop (DINO / iBOT views); it starts with {types[:2]}')
+    crops = {k: v for k, v in pipeline[1].items()
+             if k not in ('type', 'interpolation', 'backend')}
+    crops.update(options)
+    return [dict(type='DINOGeometricMultiCrop', **crops)] + [dict(t) for t in pipeline[2:]]
+
+
+def device_augment_preprocessor(preprocessor: dict, pipeline: Sequence[dict]) -> dict:
+    """``preprocessor`` (a ``SelfSupDataPreprocessor`` config) as a
+    ``MultiViewAugmentPreprocessor`` with the ``DINOColorAugment`` of the
+    ``DINOMultiCrop`` in ``pipeline``."""
+    crop = next((t for t in pipeline if t.get('type') in ('DINOMultiCrop', 'DINOGeometricMultiCrop')),
+                None)
+    if crop is None:
+        raise ValueError('device_augment_preprocessor: no DINOMultiCrop in the pipeline')
+    cfg = {k: v for k, v in preprocessor.items() if k != 'type'}
+    return dict(cfg, type='MultiViewAugmentPreprocessor',
+                augment=dict(type='DINOColorAugment',
+                             local_crops_number=crop.get('local_crops_number', 10)))
