@@ -285,3 +285,43 @@ def test_cv2_resize_backend_within_35_db_of_pillows(photos):
     assert worst > 35, worst
     with pytest.raises(ValueError, match="backend must be 'pillow' or 'cv2'"):
         DINOGeometricMultiCrop(backend='torch')
+
+
+def test_device_config_is_the_recipe_switched():
+    """configs/hssl/ibot_vitb_convnext_device_aug.py = use_device_augmentation(recipe)."""
+    import os.path as osp
+    from mmengine.config import Config
+    from hssl.datasets.transforms import use_device_augmentation
+    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    recipe = Config.fromfile(osp.join(repo, 'configs/hssl/ibot_vitb_convnext.py'))
+    device = Config.fromfile(osp.join(repo, 'configs/hssl/ibot_vitb_convnext_device_aug.py'))
+    use_device_augmentation(recipe)
+    assert recipe.train_dataloader.dataset.pipeline == device.train_dataloader.dataset.pipeline
+    assert recipe.model.data_preprocessor == device.model.data_preprocessor
+    with pytest.raises(ValueError, match='must start with LoadImage, DINOMultiCrop'):
+        use_device_augmentation(dict(train_dataloader=dict(dataset=dict(
+            pipeline=[dict(type='LoadImage'), dict(type='RandomResizedCrop')])),
+            model=dict(data_preprocessor=dict())))
+
+
+def test_ibot_hssl_trains_on_the_device_path(tmp_path, data_root):
+    """The tiny iBOT + HSSL config, switched to the device path, trains with the
+    runner (CPU tensors): finite losses, the teacher moves."""
+    import os
+    import os.path as osp
+    from mmengine.config import Config
+    from hssl.datasets.transforms import use_device_augmentation
+    from hssl.apis import build_runner
+    cfg = Config.fromfile(osp.join(osp.dirname(__file__), 'tiny_ibot_digits_config.py'))
+    use_device_augmentation(cfg)
+    assert cfg.model.data_preprocessor.type == 'MultiViewAugmentPreprocessor'
+    cfg.work_dir = str(tmp_path)
+    cfg.train_cfg.max_epochs = 1
+    cfg.experiment_name = f'ibot_device_{os.getpid()}'
+    runner = build_runner(cfg)
+    before = [p.detach().clone() for p in runner.model.teacher.module.parameters()]
+    runner.train()
+    loss = runner.message_hub.get_scalar('train/loss').data[0]
+    assert len(loss) == 4 and np.isfinite(loss).all()
+    after = list(runner.model.teacher.module.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, after))

@@ -9,7 +9,8 @@ from .color import ColorJitter, adjust_hue_bgr
 from .cutout import RandomCutout
 from .loading import ImageLoadError, LoadImage
 from .geometric_crops import (DINOGeometricMultiCrop, device_augment_pipeline,
-                              device_augment_preprocessor, draft_scale)
+                              device_augment_preprocessor, draft_scale,
+                              use_device_augmentation)
 from .masking import BlockMaskGenerator
 from .multi_crop import (DINOMultiCrop, MultiCrop, build_transforms,
                          dino_view_pipeline, gather_view_keys)
@@ -18,5 +19,5 @@ from .view_types import MultiTaskMultiCrop, ViewType, cutout_view_pipeline
 __all__ = ['BlockMaskGenerator', 'ColorJitter', 'adjust_hue_bgr', 'ImageLoadError', 'LoadImage',
            'MultiCrop', 'DINOMultiCrop', 'dino_view_pipeline', 'build_transforms',
            'gather_view_keys', 'DINOGeometricMultiCrop', 'draft_scale', 'device_augment_pipeline',
-           'device_augment_preprocessor',
+           'device_augment_preprocessor', 'use_device_augmentation',
            'RandomCutout', 'MultiTaskMultiCrop', 'ViewType', 'cutout_view_pipeline']

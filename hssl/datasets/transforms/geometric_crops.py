@@ -234,3 +234,15 @@ def device_augment_preprocessor(preprocessor: dict, pipeline: Sequence[dict]) ->
     return dict(cfg, type='MultiViewAugmentPreprocessor',
                 augment=dict(type='DINOColorAugment',
                              local_crops_number=crop.get('local_crops_number', 10)))
+
+
+def use_device_augmentation(cfg, **options) -> None:
+    """Switch a DINO / iBOT training config to the device path, in place: its
+    ``train_dataloader.dataset.pipeline`` by :func:`device_augment_pipeline`
+    (``options`` go to DINOGeometricMultiCrop) and its
+    ``model.data_preprocessor`` by :func:`device_augment_preprocessor`."""
+    dataset = cfg['train_dataloader']['dataset']
+    pipeline = [dict(t) for t in dataset['pipeline']]
+    dataset['pipeline'] = device_augment_pipeline(pipeline, **options)
+    cfg['model']['data_preprocessor'] = device_augment_preprocessor(
+        dict(cfg['model']['data_preprocessor']), dataset['pipeline'])
