@@ -21,7 +21,7 @@ METHODS = ('dino', 'ibot')
 
 
 def model_config(method: str, arch: str, patch_size: int, img_size: int, head=None,
-                 depth: int = 3, out_channels=None) -> Config:
+                 depth: int = 3, out_channels=None, hidden_channels=None) -> Config:
     """Config (with ``model``) of the baseline (head None) or its HSSL variant."""
     if method not in METHODS:
         raise ValueError(f'bench_setup: method {method!r} not in {METHODS}')
@@ -30,6 +30,9 @@ def model_config(method: str, arch: str, patch_size: int, img_size: int, head=No
     model['network']['backbone'].update(arch=arch, patch_size=patch_size, img_size=img_size)
     if head is not None:
         model['network']['auxiliary'] = dict(type=head, depth=depth, first_shortcut=False)
+    if hidden_channels is not None:  # toy runs: a narrow projector MLP
+        model['network']['projector'].update(hidden_channels=hidden_channels,
+                                             bottleneck_channels=min(256, hidden_channels))
     if out_channels is not None:
         model['network']['projector']['out_channels'] = out_channels
         for key in ('loss', 'patch_loss'):
@@ -50,6 +53,8 @@ def add_arguments(p: argparse.ArgumentParser, arch='small', patch=16, global_siz
     p.add_argument('--local-crops', type=int, default=local)
     p.add_argument('--batch', type=int, default=batch, help='images per step (per device)')
     p.add_argument('--out-channels', type=int, help='projection width (default: the config\'s)')
+    p.add_argument('--hidden-channels', type=int,
+                   help='projector MLP width (default: the config\'s 2048; toy runs)')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--precision', choices=sorted(PRECISIONS), default=precision,
                    help='autocast dtype of the step (bf16 on a GPU)')
@@ -61,7 +66,7 @@ def add_arguments(p: argparse.ArgumentParser, arch='small', patch=16, global_siz
 def build(args, head):
     """The benchmark model (on args.device, train mode) for ``head`` (None: baseline)."""
     cfg = model_config(args.method, args.arch, args.patch_size, args.global_size, head,
-                       args.depth, args.out_channels)
+                       args.depth, args.out_channels, args.hidden_channels)
     logging.disable(logging.INFO)  # mmengine logs every parameter's initialisation
     try:
         return build_model(cfg, None, device=args.device, seed=args.seed).train()

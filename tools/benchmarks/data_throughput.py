@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections import defaultdict
 
+import cv2
 import numpy as np
 import torch
 from mmengine.config import Config
@@ -161,7 +162,17 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    torch.set_num_threads(1)  # as in a data-loader worker
+    threads = torch.get_num_threads(), cv2.getNumThreads()
+    torch.set_num_threads(1)  # as in a data-loader worker (mmengine's opencv_num_threads=0)
+    cv2.setNumThreads(0)
+    try:
+        return measure(args)
+    finally:
+        torch.set_num_threads(threads[0])
+        cv2.setNumThreads(threads[1])
+
+
+def measure(args):
     cpu_cfg = Config.fromfile(args.config).train_dataloader.dataset.pipeline
     cpu_cfg = [dict(t) for t in cpu_cfg]
     dev_cfg = device_augment_pipeline(cpu_cfg)
@@ -212,6 +223,7 @@ def main(argv=None):
         print(f'colour augmentation (DINOColorAugment) on {args.colour_device}: '
               f'{1e3 * sec:.1f} ms per batch of {args.batch} samples '
               f'({1e6 * sec / args.batch:.0f} us per sample)')
+        rates['colour_ms'] = 1e3 * sec
     return rates
 
 

@@ -57,7 +57,7 @@ def main(argv=None):
     if args.flops_only:
         print(f'{args.method} ViT-{args.arch}/{args.patch_size} + {args.head} depth {args.depth}, '
               f'2 x {args.global_size} + {args.local_crops} x {args.local_size} px: {flop_line}')
-        return flops['hssl'] / flops['baseline'], None
+        return dict(flops=flops['hssl'] / flops['baseline'])
     print(f'{args.method} ViT-{args.arch}/{args.patch_size}, head {args.head} depth {args.depth}, '
           f'2 x {args.global_size} + {args.local_crops} x {args.local_size} px, batch {args.batch}, '
           f'{args.device}, {args.precision}, {torch.get_num_threads()} threads, '
@@ -83,7 +83,7 @@ def main(argv=None):
     t = rows['hssl']['median'] / rows['baseline']['median']
     m = rows['hssl']['peak'] / rows['baseline']['peak']
     print(f'overhead: time x{t:.2f} memory x{m:.2f}')
-    return t, m
+    return dict(time=t, memory=m, flops=flops['hssl'] / flops['baseline'])
 
 
 if __name__ == '__main__':
