@@ -58,7 +58,11 @@ def add_arguments(p: argparse.ArgumentParser, arch='small', patch=16, global_siz
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--precision', choices=sorted(PRECISIONS), default=precision,
                    help='autocast dtype of the step (bf16 on a GPU)')
-    p.add_argument('--fused', action='store_true', help='fused AdamW (CUDA)')
+    p.add_argument('--fused', dest='fused', action='store_true', default=None,
+                   help='fused AdamW, an error where torch has no fused kernel (default: '
+                        'fused where it has one, CUDA and CPU, else foreach)')
+    p.add_argument('--foreach', dest='fused', action='store_false',
+                   help='foreach AdamW instead of fused')
     p.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s)')
     p.add_argument('--seed', type=int, default=0)
 

@@ -2,11 +2,12 @@
 
     python tools/benchmarks/overhead.py [--method ibot] [--arch small] [--head ConvNeXtHead]
         [--depth 3] [--global-size 64] [--local-size 32] [--local-crops 4] [--batch 8]
-        [--device cpu|cuda] [--precision fp32|bf16] [--fused] [--steps 20] [--warmup 3]
+        [--device cpu|cuda] [--precision fp32|bf16] [--foreach] [--steps 20] [--warmup 3]
         [--profile N]
 
 Builds both models (same seed) and times full training steps (teacher and
-student forward, backward, clipped AdamW, EMA update) in turns, step by step,
+student forward, backward, clipped AdamW (fused where torch has the kernel, CPU
+included; ``--foreach`` for the foreach one), foreach EMA update) in turns, step by step,
 on the same synthetic multi-crop batch, so both see the same machine load;
 the first ``--warmup`` rounds are dropped and medians are reported. Peak
 memory per model: see :mod:`hssl.apis.benchmark` (static + step peak; CUDA
@@ -60,7 +61,8 @@ def main(argv=None):
         return dict(flops=flops['hssl'] / flops['baseline'])
     print(f'{args.method} ViT-{args.arch}/{args.patch_size}, head {args.head} depth {args.depth}, '
           f'2 x {args.global_size} + {args.local_crops} x {args.local_size} px, batch {args.batch}, '
-          f'{args.device}, {args.precision}, {torch.get_num_threads()} threads, '
+          f'{args.device}, {args.precision}, {"fused" if steps["hssl"].fused else "foreach"} AdamW, '
+          f'{torch.get_num_threads()} threads, '
           f'{args.steps} steps after {args.warmup} warm-up, torch {torch.__version__}')
     times = interleaved_timings(steps, x, masks, args.steps, args.warmup)
     rows = {}
