@@ -31,7 +31,7 @@ from PIL import Image
 
 from hssl.registry import TRANSFORMS
 from .loading import ImageLoadError
-from .multi_crop import _check_scale, _check_size, build_transforms, gather_view_keys
+from .multi_crop import build_transforms, check_crop_args, gather_view_keys
 
 _EXIF_ORIENTATION = 0x0112
 _DRAFT_SCALES = (8, 4, 2)  # the reductions libjpeg's DCT scaling offers
@@ -121,14 +121,9 @@ class DINOGeometricMultiCrop(BaseTransform):
                  local_extra_pipeline: Sequence[dict] = (),
                  reduced_decoding: bool = True,
                  backend: str = 'pillow'):
-        g_size = _check_size('global_crops_size', global_crops_size)
-        l_size = _check_size('local_crops_size', local_crops_size)
-        g_scale = _check_scale('global_crops_scale', global_crops_scale)
-        l_scale = _check_scale('local_crops_scale', local_crops_scale)
-        if (isinstance(local_crops_number, bool) or not isinstance(local_crops_number, int)
-                or local_crops_number < 0):
-            raise ValueError('DINOGeometricMultiCrop: local_crops_number must be an integer >= 0, '
-                             f'got {local_crops_number!r}')
+        g_size, l_size, g_scale, l_scale, _ = check_crop_args(
+            'DINOGeometricMultiCrop', global_crops_size, local_crops_size, global_crops_scale,
+            local_crops_scale, local_crops_number)
         self.global_crops_size, self.local_crops_size = g_size, l_size
         self.local_crops_number = local_crops_number
         self.reduced_decoding = bool(reduced_decoding)
