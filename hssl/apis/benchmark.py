@@ -83,11 +83,17 @@ class TrainStep:
         precision: 'fp32', 'bf16' or 'fp16' (autocast dtype).
         fused: AdamW implementation: None (default) fused where supported,
             True fused (an error where unsupported), False foreach.
+        ema: 'foreach' (:func:`ema_update`) or 'loop' (mmengine's
+            ``update_parameters``, one tensor at a time), for comparisons.
         lr, momentum: AdamW lr and teacher momentum (values do not matter for speed).
     """
 
     def __init__(self, model: nn.Module, precision: str = 'fp32', fused: Optional[bool] = None,
-                 lr: float = 5e-4, momentum: float = 0.996, max_norm: float = 3.0):
+                 lr: float = 5e-4, momentum: float = 0.996, max_norm: float = 3.0,
+                 ema: str = 'foreach'):
+        if ema not in ('foreach', 'loop'):
+            raise ValueError(f"TrainStep: ema must be 'foreach' or 'loop', got {ema!r}")
+        self.ema = ema
         if precision not in PRECISIONS:
             raise ValueError(f'TrainStep: precision {precision!r} not in {sorted(PRECISIONS)}')
         self.model = model.train()
@@ -112,7 +118,10 @@ class TrainStep:
         loss = self.losses(views, masks)
         self.optim_wrapper.update_params(loss)  # backward, clip, step, zero_grad
         if getattr(self.model, 'with_teacher', False):
-            ema_update(self.model.teacher, self.model.student)
+            if self.ema == 'foreach':
+                ema_update(self.model.teacher, self.model.student)
+            else:
+                self.model.teacher.update_parameters(self.model.student)
         for p in self.model.parameters():  # gradients are not kept between steps
             p.grad = None
         return float(loss.detach())

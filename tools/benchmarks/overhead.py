@@ -37,6 +37,9 @@ def parse_args(argv=None):
     p.add_argument('--warmup', type=int, default=3, help='steps per model not measured')
     p.add_argument('--flops-only', action='store_true',
                    help='only count FLOPs per image (meta device: any size, no time, no memory)')
+    p.add_argument('--compare-updates', action='store_true',
+                   help='also time both models with foreach AdamW and mmengine\'s per-tensor EMA '
+                        'loop (the update before fused AdamW / foreach EMA), all four in turns')
     p.add_argument('--profile', type=int, default=0, metavar='N',
                    help='print the top N operators (self time) of one HSSL step')
     return p.parse_args(argv)
@@ -64,7 +67,17 @@ def main(argv=None):
           f'{args.device}, {args.precision}, {"fused" if steps["hssl"].fused else "foreach"} AdamW, '
           f'{torch.get_num_threads()} threads, '
           f'{args.steps} steps after {args.warmup} warm-up, torch {torch.__version__}')
-    times = interleaved_timings(steps, x, masks, args.steps, args.warmup)
+    timed = dict(steps)
+    if args.compare_updates:
+        timed['baseline, foreach AdamW + EMA loop'] = TrainStep(build(args, None), args.precision,
+                                                                False, ema='loop')
+        timed['hssl, foreach AdamW + EMA loop'] = TrainStep(build(args, args.head), args.precision,
+                                                            False, ema='loop')
+    times = interleaved_timings(timed, x, masks, args.steps, args.warmup)
+    if args.compare_updates:
+        old = [summary(times[f'{n}, foreach AdamW + EMA loop'])['median'] for n in ('baseline', 'hssl')]
+        print(f'foreach AdamW + EMA loop: baseline {old[0] * 1e3:.1f} ms, hssl {old[1] * 1e3:.1f} '
+              f'ms, time x{old[1] / old[0]:.2f}')
     rows = {}
     for name, step in steps.items():
         s = summary(times[name])
