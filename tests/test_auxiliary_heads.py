@@ -328,7 +328,8 @@ def test_custom_head_package_trains_one_iteration_with_the_runner(tmp_path, data
     cfg = Config.fromfile(osp.join(REPO, 'tests', 'tiny_digits_config.py'))
     cfg.model.network.auxiliary = dict(aux, depth=2)
     cfg.work_dir = str(tmp_path)
-    cfg.merge_from_dict({'train_dataloader.dataset.indices': 8, 'train_cfg.max_epochs': 1,
+    # two steps: the official warm-up trains the first with lr 0
+    cfg.merge_from_dict({'train_dataloader.dataset.indices': 16, 'train_cfg.max_epochs': 1,
                          'default_hooks.checkpoint.interval': 100})
     cfg.experiment_name = f'custom_head_{id(cfg)}'
     runner = build_runner(cfg)
@@ -336,6 +337,6 @@ def test_custom_head_package_trains_one_iteration_with_the_runner(tmp_path, data
     assert type(head).__name__ == 'DWMixerHead'
     before = {k: v.clone() for k, v in head.state_dict().items()}
     runner.train()
-    assert runner.iter == 1
+    assert runner.iter == 2
     after = runner.model.student.aux_heads['aux'].state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before)  # the head learnt

@@ -19,6 +19,10 @@ from hssl.registry import MODELS
 CONVNEXT = dict(type='ConvNeXtHead', depth=1)
 RESMLP = dict(type='ResMLPHead', depth=1, grid_size=8)
 
+# the tools import this checkout's hssl
+THIS_CHECKOUT = dict(os.environ,
+                     PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]))
+
 
 def test_identical_distributions_give_zero():
     logits = torch.randn(5, 16)
@@ -110,7 +114,7 @@ def test_hook_logs_scalars_and_plot_draws_them(tmp_path, data_root):
     proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'analysis',
                                                     'plot_discrepancy.py'),
                            str(tmp_path), '--out', str(out)],
-                          capture_output=True, text=True, cwd=REPO)
+                          capture_output=True, text=True, cwd=REPO, env=THIS_CHECKOUT)
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert 'convnext: 2 points' in proc.stdout and 'resmlp: 2 points' in proc.stdout
@@ -122,6 +126,6 @@ def test_plot_without_discrepancy_scalars_fails_clearly(tmp_path):
     proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'analysis',
                                                     'plot_discrepancy.py'),
                            str(log), '--out', str(tmp_path / 'x.png')],
-                          capture_output=True, text=True, cwd=REPO)
+                          capture_output=True, text=True, cwd=REPO, env=THIS_CHECKOUT)
     assert proc.returncode != 0
     assert 'no "discrepancy/<head>" scalars' in proc.stderr and str(log) in proc.stderr

@@ -39,9 +39,12 @@ def test_baseline_loss_is_plain_dino():
     assert torch.allclose(losses['loss_base'], expected, atol=1e-6)
 
 
-def test_hssl_loss_is_the_two_terms_of_eq1():
-    model = build(tiny_dino(auxiliary=CONVNEXT))
+@pytest.mark.parametrize('reduction,scale', [('mean', 0.5), ('sum', 1.0)])
+def test_hssl_loss_is_the_two_terms_of_eq1(reduction, scale):
+    """Eq. 1's two terms; averaged as the HSSL code's PretrainLoss (default) or summed."""
+    model = build(tiny_dino(auxiliary=CONVNEXT, reduction=reduction))
     assert model.student.pairs == [('aux', ('base', 'aux'), 1.0)]
+    assert model.student.loss_terms() == [('aux', 'base', scale), ('aux', 'aux', scale)]
     v = views()
     with torch.no_grad():
         t = model.teacher(v[:2])
@@ -52,10 +55,15 @@ def test_hssl_loss_is_the_two_terms_of_eq1():
     term_aux = crit(probs, s['aux'].cls, 2, 5)  # L(z1^h, z2^h)
     losses = model.loss(v, None)
     assert set(losses) == {'loss_base', 'loss_aux'}
-    assert torch.allclose(losses['loss_base'], term_base, atol=1e-6)
-    assert torch.allclose(losses['loss_aux'], term_aux, atol=1e-6)
+    assert torch.allclose(losses['loss_base'], scale * term_base, atol=1e-6)
+    assert torch.allclose(losses['loss_aux'], scale * term_aux, atol=1e-6)
     # the centre follows the target branch (teacher auxiliary output)
     assert torch.allclose(crit.center, 0.1 * t['aux'].cls.mean(0, keepdim=True), atol=1e-6)
+
+
+def test_unknown_reduction_is_refused():
+    with pytest.raises(ValueError, match='reduction'):
+        build(tiny_dino(auxiliary=CONVNEXT, reduction='avg'))
 
 
 def test_gradients_reach_backbone_through_both_terms_and_not_teacher():
@@ -95,7 +103,8 @@ def test_side_by_side_heads_average_eq7():
         crit = model.criteria[f'aux_{head}']
         probs = crit.teacher_probs(t[f'aux_{head}'].cls)
         for branch in (f'base_{head}', f'aux_{head}'):
-            expected[f'loss_{branch}'] = 0.5 * crit(probs, s[branch].cls, 2, 5)
+            # 1/2 per head (Eq. 7), 1/2 per prediction of the head's target (the HSSL code)
+            expected[f'loss_{branch}'] = 0.25 * crit(probs, s[branch].cls, 2, 5)
     losses = model.loss(v, None)
     assert set(losses) == set(expected)
     for name, value in expected.items():

@@ -105,9 +105,13 @@ def test_bad_features_file(tool, feats_file, change, words, capsys):
         assert word in message, (word, message)
 
 
-def test_missing_features_file(tool, tmp_path):
-    with pytest.raises(SystemExit, match='does not exist'):
+def test_missing_features_file(tool, tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
         tool.main(['--features', str(tmp_path / 'nope.npz')])
+    assert info.value.code == 2
+    err = capsys.readouterr().err  # (the program name is pytest's here)
+    assert err.count('\n') == 1
+    assert f': error: argument --features: {tmp_path / "nope.npz"} does not exist' in err
 
 
 def test_model_mode_caches_features(tool, tmp_path, data_root, monkeypatch, capsys):
@@ -176,7 +180,8 @@ def test_two_process_extraction_equals_one(tmp_path, data_root):
             '--num-workers', '0', '--cache-dir', str(tmp_path / 'cache2'),
             '--out', str(tmp_path / 'two.json'), '--cfg-options', SMALL_DATA[0],
             subset('knn_test_dataset', 360, 17)]  # 22 images: uneven shards
-    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env = dict(os.environ, OMP_NUM_THREADS='1',
+               PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]))
     proc = subprocess.run(base + argv, cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -201,7 +206,7 @@ def test_an_unreadable_evaluation_image_is_an_error_naming_it(tool, tmp_path):
     (tmp_path / 'val' / 'b' / 'broken.png').write_bytes(b'not an image')
     argv = [TINY, '--random-init', '--k', '1', '--backend', 'torch', '--num-workers', '0',
             '--no-cache', '--train-dir', str(tmp_path / 'train'), '--val-dir', str(tmp_path / 'val')]
-    with pytest.raises(OSError, match='broken.png'):
+    with pytest.raises(SystemExit, match='knn_eval.py: error: .*broken.png'):
         tool.main(argv)
 
 

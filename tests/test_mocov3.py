@@ -101,9 +101,10 @@ def test_hssl_loss_is_the_two_query_terms_against_the_momentum_aux_keys():
     crit = model.criterion
     for branch in ('base', 'aux'):  # Eq. 11: queries z^b and z^h, key z^h of the momentum encoder
         q1, q2 = (model.predictors[branch](model.student([x])[branch].cls) for x in (x1, x2))
-        expected = crit(q1, keys[1]['aux'].cls) + crit(q2, keys[0]['aux'].cls)
+        # averaged over the two queries of one key (the HSSL code's convention)
+        expected = 0.5 * (crit(q1, keys[1]['aux'].cls) + crit(q2, keys[0]['aux'].cls))
         assert torch.allclose(losses[f'loss_{branch}'], expected)
-        wrong = crit(q1, keys[1]['base'].cls) + crit(q2, keys[0]['base'].cls)
+        wrong = 0.5 * (crit(q1, keys[1]['base'].cls) + crit(q2, keys[0]['base'].cls))
         assert not torch.allclose(losses[f'loss_{branch}'], wrong)
     sum(losses.values()).backward()
     assert all(p.grad is None for p in model.teacher.parameters())

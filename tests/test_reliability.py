@@ -38,7 +38,8 @@ def make_runner(config, work_dir, **options):
 
 def train_script(work_dir, *extra, env=None, config=RESUME_CFG):
     """tools/train.py in a fresh process, as a user (or a scheduler) starts it."""
-    env = dict(os.environ, PYTHONPATH=TESTS, OMP_NUM_THREADS=str(torch.get_num_threads()),
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, TESTS]),  # this checkout's hssl
+               OMP_NUM_THREADS=str(torch.get_num_threads()),
                **(env or {}))
     cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config, '--work-dir', str(work_dir),
            *extra]
@@ -162,7 +163,9 @@ def test_resume_auto_skips_a_checkpoint_that_does_not_load_and_takes_the_previou
     logged = _collect_logs(monkeypatch)
     bad_path = str(tmp_path / 'iter_8.pth')
     assert find_resumable_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_6.pth')
-    assert len(logged) == 1 and bad_path in logged[0] and 'cannot be loaded' in logged[0]
+    assert logged == [f'--resume auto: skipped {bad_path} (not a complete PyTorch checkpoint (its '
+                      'zip archive is truncated or damaged)); resuming from the older '
+                      f'{tmp_path / "iter_6.pth"}']  # one line, and the one resumed from
 
     resumed = make_runner(RESUME_CFG, tmp_path, resume=True)
     starts = []
@@ -347,9 +350,10 @@ def test_resume_auto_refuses_a_checkpoint_that_would_run_code(tmp_path, monkeypa
     payload.marker = str(tmp_path / 'code-ran')
     torch.save({'meta': {}, 'state_dict': payload}, tmp_path / 'iter_9.pth')
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_9.pth'))
-    logged = _collect_logs(monkeypatch)
-    assert find_resumable_checkpoint(str(tmp_path)) is None
-    assert 'Refusing to load' in logged[0] and 'posix.mkdir' in logged[0]
+    skipped = []
+    assert find_resumable_checkpoint(str(tmp_path), skipped=skipped) is None
+    assert skipped[0][0] == str(tmp_path / 'iter_9.pth')
+    assert 'Refusing to load' in skipped[0][1] and 'posix.mkdir' in skipped[0][1]
     assert not osp.exists(payload.marker)  # nothing ran
 
 
@@ -358,7 +362,8 @@ def test_resume_auto_refuses_a_checkpoint_that_would_run_code(tmp_path, monkeypa
 @pytest.mark.slow  # two torchrun launches of 2 processes: about 40 s on a 2-core CPU
 def test_two_process_run_with_a_killed_rank_fails_fast_and_resumes(tmp_path, data_root):
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(29700 + os.getpid() % 1000),
-               PYTHONPATH=TESTS, OMP_NUM_THREADS='1', HSSL_DATA_ROOT=str(data_root))
+               PYTHONPATH=os.pathsep.join([REPO, TESTS]), OMP_NUM_THREADS='1',
+               HSSL_DATA_ROOT=str(data_root))
     config = osp.join(TESTS, 'tiny_resume_dist_config.py')
     cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), config, '2', '--work-dir', str(tmp_path)]
     # 2 iterations per epoch, 2 epochs, a checkpoint every iteration; rank 1 dies before

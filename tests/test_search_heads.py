@@ -1,5 +1,6 @@
 """The auxiliary-head search (Sec. 3.5, Eq. 6-8): config surgery and the tool end to end."""
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -72,7 +73,8 @@ def test_search_tool_end_to_end_ranks_by_reported_discrepancy(tmp_path, data_roo
         [sys.executable, osp.join(REPO, 'tools', 'search_heads.py'), TINY, '--depth', '1',
          '--epochs', '1', '--data-fraction', '0.5', '--work-dir', str(work),
          '--heads', 'convnext', 'resmlp', 'resnet', 'poolformer', 'swin', 'vit'],
-        capture_output=True, text=True, cwd=REPO)
+        capture_output=True, text=True, cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')])))
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(work / 'search_result.json') as f:
         result = json.load(f)

@@ -80,7 +80,8 @@ def test_unknown_config_key_names_the_key(tmp_path, data_root):
 
 def test_two_process_gloo_run_ends_with_identical_weights(tmp_path, data_root):
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(29500 + os.getpid() % 1000),
-               PYTHONPATH=osp.join(REPO, 'tests'), OMP_NUM_THREADS='1')
+               PYTHONPATH=os.pathsep.join([REPO, osp.join(REPO, 'tests')]),
+               OMP_NUM_THREADS='1')
     config = osp.join(REPO, 'tests', 'tiny_digits_dist_config.py')
     cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), config, '2',
            '--work-dir', str(tmp_path), '--cfg-options', 'train_cfg.max_epochs=1']

@@ -21,13 +21,13 @@ Without --train-dir/--val-dir the config's ``knn_train_dataset`` and
 ``knn_pipeline`` or else DINO's evaluation transform (short edge to
 size*256/224, bicubic, centre crop to the backbone's ``img_size``). Features:
 the teacher backbone's cls token (``--student`` for the student's).
+
+A mistake ends with one line on stderr (--debug: the traceback).
 """
-import argparse
 import json
 import math
 import os
 import os.path as osp
-import sys
 
 import torch
 from mmengine.config import Config, DictAction
@@ -35,7 +35,13 @@ from mmengine.registry import DefaultScope
 from torch import distributed as dist
 
 import hssl  # noqa: F401
-from hssl.apis import build_model
+# hssl.utils.cli first: it quiets an import warning of mmcv
+from hssl.utils.cli import (USER_ERRORS, ArgumentParser, debug_requested, error_message,
+                            existing_dir, existing_file, fail, non_negative_int, positive_float,
+                            positive_int, run)
+from hssl.apis import build_model  # noqa: I100
+from hssl.engine.config_check import check_cfg_options, check_config
+from hssl.utils.checkpoint import check_checkpoint_file
 from hssl.evaluation import (build_eval_dataset, extract_dataset_features,
                              feature_cache_key, knn_accuracy, knn_dataset_cfgs, load_features,
                              save_features)
@@ -45,24 +51,24 @@ DEFAULT_CACHE = osp.join(osp.expanduser('~'), '.cache', 'hssl', 'knn_features')
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description='k-NN evaluation of a backbone or of saved features')
-    p.add_argument('config', nargs='?', help='model config (not with --features)')
-    p.add_argument('checkpoint', nargs='?', help='checkpoint to evaluate')
-    p.add_argument('--features', metavar='FEATS.npz',
+    p = ArgumentParser(description='k-NN evaluation of a backbone or of saved features')
+    p.add_argument('config', nargs='?', type=existing_file, help='model config (not with --features)')
+    p.add_argument('checkpoint', nargs='?', type=existing_file, help='checkpoint to evaluate')
+    p.add_argument('--features', metavar='FEATS.npz', type=existing_file,
                    help='evaluate saved features instead of a model (benchmark mode)')
     p.add_argument('--random-init', action='store_true',
                    help='evaluate the network at (seeded) random initialisation')
-    p.add_argument('--train-dir', help='labelled class-folder tree of the k-NN memory')
-    p.add_argument('--val-dir', help='labelled class-folder tree to classify')
+    p.add_argument('--train-dir', type=existing_dir, help='labelled class-folder tree of the k-NN memory')
+    p.add_argument('--val-dir', type=existing_dir, help='labelled class-folder tree to classify')
     branch = p.add_mutually_exclusive_group()
     branch.add_argument('--teacher', action='store_true',
                         help="use the teacher's backbone (the default where there is a teacher)")
     branch.add_argument('--student', action='store_true', help="use the student's backbone")
-    p.add_argument('--k', type=int, nargs='+', default=[10, 20, 100, 200])
-    p.add_argument('--temperature', type=float, default=0.07)
+    p.add_argument('--k', type=positive_int, nargs='+', default=[10, 20, 100, 200])
+    p.add_argument('--temperature', type=positive_float, default=0.07)
     p.add_argument('--backend', default='auto', choices=['auto', 'faiss', 'torch'])
-    p.add_argument('--batch-size', type=int, default=128)
-    p.add_argument('--num-workers', type=int, default=2)
+    p.add_argument('--batch-size', type=positive_int, default=128)
+    p.add_argument('--num-workers', type=non_negative_int, default=2)
     p.add_argument('--device', default=None,
                    help='for extraction and search; default: cuda when available, else cpu')
     p.add_argument('--cache-dir', default=DEFAULT_CACHE,
@@ -70,6 +76,8 @@ def parse_args(argv=None):
     p.add_argument('--no-cache', action='store_true', help='neither read nor write the cache')
     p.add_argument('--out', help='write {"top1": {"k": %%}, "top5": {"k": %%}} here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--verbose', action='store_true',
+                   help="also mmengine's per-parameter initialisation lines (--random-init)")
     args = p.parse_args(argv)
     if args.features:
         if args.config or args.checkpoint or args.random_init:
@@ -105,9 +113,13 @@ def _broadcast(value, rank):
 
 def model_features(args, rank):
     """Features of the model on the two datasets (rank 0; None elsewhere), cached."""
+    if args.checkpoint:
+        check_checkpoint_file(args.checkpoint)  # a checkpoint at all? (before anything is built)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
+        check_cfg_options(args.cfg_options, cfg)
         cfg.merge_from_dict(args.cfg_options)
+    check_config(cfg)  # unknown keys and options, before anything is built
     scope = cfg.get('default_scope', 'hssl')
     ds_cfgs = knn_dataset_cfgs(cfg, args.config, args.train_dir, args.val_dir)
     with DefaultScope.overwrite_default_scope(scope):
@@ -116,7 +128,7 @@ def model_features(args, rank):
     device = args.device or (f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available()
                              else 'cpu')
     # random weights are keyed by their values (they follow the code and the seed, not a file)
-    model = build_model(cfg, device=device) if args.random_init else None
+    model = build_model(cfg, device=device, verbose=args.verbose) if args.random_init else None
     cache = None
     if rank == 0 and not args.no_cache:
         weights = state_dict_sha256(model) if args.random_init else sha256_file(args.checkpoint)
@@ -174,9 +186,12 @@ def main(argv=None):
         arrays = [torch.as_tensor(feats[key]).to(device) for key in FEATURE_KEYS]
         result = knn_accuracy(*arrays, ks=args.k, temperature=args.temperature,
                               backend=args.backend)
-    except (ValueError, KeyError, FileNotFoundError) as err:
-        where = f'{args.features}: ' if args.features and str(args.features) not in str(err) else ''
-        sys.exit(f'knn_eval.py: error: {where}{err.args[0] if err.args else err}')
+    except USER_ERRORS as err:  # one line (an unreadable image: the file, from the main process)
+        if debug_requested(argv):
+            raise
+        message = error_message(err)
+        where = f'{args.features}: ' if args.features and str(args.features) not in message else ''
+        fail(where + message, 'knn_eval.py')
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
@@ -185,4 +200,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

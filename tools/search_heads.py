@@ -19,11 +19,13 @@ Only ``max_epochs`` changes with ``--epochs``: schedules (warm-up, cosine,
 teacher temperature) keep their config lengths; give a config made for a
 short search to have them follow. Every candidate takes the ``depth`` and
 ``first_shortcut`` of CONFIG's own auxiliary head (or ``--depth``).
+
+A mistake ends with one line on stderr (--debug: the traceback).
 """
-import argparse
 import json
 import os
 import os.path as osp
+import textwrap
 
 import matplotlib
 
@@ -34,20 +36,23 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
 
 import hssl  # noqa: F401,E402
-from hssl.apis import build_runner  # noqa: E402
+# hssl.utils.cli first: it quiets an import warning of mmcv
+from hssl.utils.cli import ArgumentParser, existing_file, fraction, positive_int, run  # noqa: E402
+from hssl.apis import build_runner  # noqa: E402,I100
+from hssl.engine.config_check import check_cfg_options  # noqa: E402
 from hssl.apis.search import HEAD_TYPES, chosen_head_config, rank_heads, search_config  # noqa: E402
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description='Search the auxiliary head (HSSL Sec. 3.5)')
-    p.add_argument('config', help='the pre-training config of the base model')
+    p = ArgumentParser(description='Search the auxiliary head (HSSL Sec. 3.5)')
+    p.add_argument('config', type=existing_file, help='the pre-training config of the base model')
     p.add_argument('--heads', nargs='+', default=list(HEAD_TYPES),
                    help=f'candidates: {" ".join(HEAD_TYPES)} or registered head types')
-    p.add_argument('--data-fraction', type=float,
+    p.add_argument('--data-fraction', type=fraction,
                    help='train on this random fraction of the training set (paper: 0.1)')
-    p.add_argument('--epochs', type=int, help='train_cfg.max_epochs of the search')
-    p.add_argument('--depth', type=int, help='depth of every candidate head')
-    p.add_argument('--max-batches', type=int,
+    p.add_argument('--epochs', type=positive_int, help='train_cfg.max_epochs of the search')
+    p.add_argument('--depth', type=positive_int, help='depth of every candidate head')
+    p.add_argument('--max-batches', type=positive_int,
                    help='batches per discrepancy computation (default: the whole loader)')
     p.add_argument('--seed', type=int, default=0, help='seed of the data subset')
     p.add_argument('--work-dir', help='default: work_dirs/search_<config name>')
@@ -57,8 +62,6 @@ def parse_args():
     p.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = p.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    if args.epochs is not None and args.epochs < 1:
-        p.error(f'--epochs must be >= 1, got {args.epochs}')
     return args
 
 
@@ -71,15 +74,23 @@ def seconds_per_iter(runner) -> float:
     return float(np.mean(times[1:] if len(times) > 1 else times))
 
 
-def bar_chart(ranking, path, title):
-    fig, ax = plt.subplots(figsize=(1.0 + 0.8 * len(ranking), 3.2), dpi=150)
+def bar_chart_figure(ranking, title):
+    """The bar chart of D per head; the title wrapped to the figure's width."""
+    width = max(4.0, 1.0 + 0.8 * len(ranking))
+    fig, ax = plt.subplots(figsize=(width, 3.4), dpi=150)
     names = [h for h, _ in ranking]
     values = [d for _, d in ranking]
     bars = ax.bar(names, values, color=['tab:red'] + ['tab:blue'] * (len(ranking) - 1))
     ax.bar_label(bars, fmt='%.3f', fontsize=7)
     ax.set_ylabel('discrepancy D (Eq. 5)')
-    ax.set_title(title, fontsize=8)
+    # about 13 characters of 8 pt text per inch of figure
+    ax.set_title(textwrap.fill(title, width=int(13 * (width - 0.6))), fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def bar_chart(ranking, path, title):
+    fig = bar_chart_figure(ranking, title)
     fig.savefig(path)
     plt.close(fig)
 
@@ -88,6 +99,7 @@ def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
+        check_cfg_options(args.cfg_options, cfg)
         cfg.merge_from_dict(args.cfg_options)
     cfg = search_config(cfg, args.heads, args.depth, args.data_fraction, args.seed)
     stem = osp.splitext(osp.basename(args.config))[0]
@@ -136,4 +148,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

@@ -17,7 +17,8 @@ default_hooks = dict(
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # tools/train.py switches nccl to gloo where CUDA is missing.
+    # Without CUDA, HSSLRunner (hssl/engine/runner.py) uses gloo instead of nccl and
+    # writes gloo into the config it logs and dumps to the work dir.
     # A rank waits at most `timeout` seconds for the others at a collective
     # (all-reduce, barrier), then fails instead of hanging (docs/reliability.md).
     dist_cfg=dict(backend='nccl', timeout=1800),

@@ -27,11 +27,9 @@ max_epochs = 12
 base_lr = 5e-4
 optim_wrapper = dict(optimizer=dict(lr=base_lr))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=1, end=max_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingParamScheduler', param_name='weight_decay', eta_min_ratio=10.0,
+    dict(type='WarmupCosineLR', eta_min=1e-5, warmup=1, by_epoch=True, begin=0,
+         end=max_epochs, convert_to_iter_based=True),
+    dict(type='WarmupCosineParamScheduler', param_name='weight_decay', eta_min_ratio=10.0,
          by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs)

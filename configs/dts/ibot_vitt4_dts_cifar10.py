@@ -8,7 +8,9 @@ _base_ = '../ibot/ibot_vitt4_cifar10.py'
 model = dict(network=dict(intermediate=dict(layers=None, weight=1.0)))
 custom_hooks = [
     dict(type='EMATeacherHook', momentum=0.996, end_momentum=1.0),
-    dict(type='TeacherTempHook', warmup_temp=0.04, temp=0.07, warmup_epochs=30),
-    dict(type='FreezeLastLayerHook', epochs=3),
+    dict(type='TeacherTempHook', warmup_temp=0.04, temp=0.07, warmup_epochs=30,
+         patch_start_epoch=0),
+    dict(type='FreezeLastLayerHook', epochs=1),
+    dict(type='MaskStartHook', start_epoch=0),
     dict(type='DeepToShallowHook'),
 ]

@@ -27,3 +27,4 @@ train_dataloader = dict(
 knn_pipeline = [dict(type='LoadImage'), dict(type='PackInputs')]
 knn_train_dataset = dict(type='ImageFolder', data_root=data_root + '/train', pipeline=knn_pipeline)
 knn_test_dataset = dict(type='ImageFolder', data_root=data_root + '/test', pipeline=knn_pipeline)
+optim_wrapper = dict(accumulative_counts=1)

@@ -1,5 +1,5 @@
 # MoCo v3 baseline: ViT-S/16, 100 epochs, two views (no multi-crop), ImageNet-1k,
-# 8 GPUs x 128 = batch 1024 (add --auto-scale-lr for lr 1.5e-4 x 1024 / 256).
+# 8 GPUs x 128 = batch 1024, lr 1.5e-4 x 1024 / 256 (scaled to the real total batch).
 _base_ = [
     '../_base_/models/mocov3_vits16.py',
     '../_base_/datasets/imagenet_mocov3.py',

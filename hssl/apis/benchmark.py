@@ -21,7 +21,7 @@ from statistics import median
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.optim import OptimWrapper
+from hssl.engine.optim_wrapper import OptimWrapper
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
@@ -74,7 +74,7 @@ def adamw(params, lr: float, fused: Optional[bool] = None) -> torch.optim.AdamW:
 
 class TrainStep:
     """One training step of a DINO/iBOT-style algorithm, as the runner does it:
-    loss under autocast, backward, gradient clipping (3.0), AdamW, then the
+    loss under autocast, backward, per-tensor gradient clipping (3.0), AdamW, then the
     teacher's EMA update (foreach, :func:`~hssl.engine.hooks.ema_teacher.ema_update`)
     and ``zero_grad(set_to_none=True)``.
 
@@ -101,7 +101,8 @@ class TrainStep:
         self.dtype = PRECISIONS[precision]
         optimizer = adamw((p for p in model.parameters() if p.requires_grad), lr, fused)
         self.fused = bool(optimizer.defaults.get('fused'))
-        self.optim_wrapper = OptimWrapper(optimizer, clip_grad=dict(max_norm=max_norm))
+        self.optim_wrapper = OptimWrapper(optimizer,  # the recipes: per-tensor clipping
+                                          clip_grad=dict(type='per_tensor', max_norm=max_norm))
         if getattr(model, 'with_teacher', False):
             model.teacher.momentum = 1.0 - momentum
 
@@ -246,6 +247,16 @@ def meta_step_flops(model: nn.Module, views, masks) -> float:
         total_loss(meta, [v.to('meta') for v in views],
                    None if masks is None else [m.to('meta') for m in masks]).backward()
     return counter.get_total_flops() / views[0].shape[0]
+
+
+def backbone_forward_flops(model: nn.Module, size: int) -> int:
+    """FLOPs of one forward of the student's backbone on a ``size`` px image (counted
+    on a ``meta`` copy, as :func:`meta_step_flops`): the inference cost."""
+    backbone = copy.deepcopy(model.student.backbone).to('meta')
+    counter = flop_counter()
+    with counter, torch.no_grad():
+        backbone(torch.zeros(1, 3, size, size, device='meta'))
+    return counter.get_total_flops()
 
 
 def summary(times: List[float]) -> Dict[str, float]:

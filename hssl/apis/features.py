@@ -1,37 +1,34 @@
 """Build a model from a config, load weights, extract backbone features."""
-import logging
 from typing import Optional
 
 import torch
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.registry import DefaultScope
-from mmengine.runner.checkpoint import _load_checkpoint
 from torch.utils.data import DataLoader
 
 from hssl.engine.runner import describe_mismatch
 from hssl.evaluation.features import build_eval_dataset, extract_features  # noqa: F401
 from hssl.registry import MODELS
+from hssl.utils.console import quiet_init_info
+from hssl.utils.checkpoint import load_checkpoint_file
 
 
-def build_model(cfg: Config, checkpoint: Optional[str] = None, device: str = 'cpu', seed: int = 0):
+def build_model(cfg: Config, checkpoint: Optional[str] = None, device: str = 'cpu', seed: int = 0,
+                verbose: bool = False):
     """The config's model with ``checkpoint``'s weights (strict), or freshly
-    initialised (seeded) when ``checkpoint`` is None. In eval mode."""
+    initialised (seeded) when ``checkpoint`` is None. In eval mode. ``verbose``:
+    let mmengine log every parameter's initialisation."""
     torch.set_flush_denormal(True)  # see HSSLRunner.setup_env
     if checkpoint is None:  # construction draws random numbers too (e.g. conv defaults)
         torch.manual_seed(seed)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'hssl')):
         model = MODELS.build(cfg.model)
     if checkpoint is None:
-        logger = logging.getLogger('mmengine')  # mmengine prints every parameter's init
-        level = logger.level
-        logger.setLevel(logging.WARNING)
-        try:
+        with quiet_init_info(verbose):  # mmengine logs every parameter's init
             model.init_weights()
-        finally:
-            logger.setLevel(level)
     else:
-        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+        ckpt = load_checkpoint_file(checkpoint, map_location='cpu')  # checked before unpickling
         state_dict = ckpt.get('state_dict', ckpt)
         problem = describe_mismatch(model, state_dict, checkpoint)
         if problem:

@@ -8,6 +8,7 @@
   config with the chosen head only.
 """
 import copy
+import difflib
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -54,9 +55,11 @@ def head_configs(cfg: Config, heads: Sequence[str], depth: Optional[int] = None)
     for name in heads:
         head_type = HEAD_TYPES.get(name.lower(), name)
         if head_type not in HEAD_TYPES.values() and MODELS.get(head_type) is None:
-            raise KeyError(f'search: unknown head "{name}"; use one of {sorted(HEAD_TYPES)} or a '
-                           'registered auxiliary head type (import its module with '
-                           'custom_imports in the config)')
+            close = difflib.get_close_matches(name.lower(), HEAD_TYPES, n=1)
+            hint = f' Did you mean "{close[0]}"?' if close else ''
+            raise KeyError(f'search: unknown head "{name}".{hint} Use one of '
+                           f'{", ".join(sorted(HEAD_TYPES))} or a registered auxiliary head type '
+                           '(import its module with custom_imports in the config)')
         head = dict(type=head_type, name=name, **shared)
         if head_type == 'ResMLPHead':
             head['grid_size'] = grid
@@ -87,6 +90,8 @@ def subset_indices(dataset_cfg: dict, fraction: float, seed: int = 0,
 def search_config(cfg: Config, heads: Sequence[str], depth: Optional[int] = None,
                   data_fraction: Optional[float] = None, seed: int = 0) -> Config:
     """A copy of ``cfg`` that trains all ``heads`` side by side (Eq. 6-7)."""
+    if data_fraction is not None and not 0 < data_fraction <= 1:
+        raise ValueError(f'--data-fraction must be in (0, 1], got {data_fraction}')
     cfg = copy.deepcopy(cfg)
     cfg.model.network.auxiliary = head_configs(cfg, heads, depth)
     if data_fraction is not None and data_fraction < 1:

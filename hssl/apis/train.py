@@ -25,7 +25,12 @@ def apply_amp(cfg: Config) -> None:
         wrapper.loss_scale = 'dynamic'
 
 
-def build_runner(cfg: Config, amp: bool = False, auto_scale_lr: bool = False):
+def build_runner(cfg: Config, amp: bool = False, auto_scale_lr: bool = False,
+                 verbose: bool = False):
+    """The config's runner. ``verbose``: mmengine's full console output (environment,
+    config, hook order, per-parameter lines); else those go to the log file only."""
+    if verbose:
+        cfg.verbose = True
     if amp:
         apply_amp(cfg)
     if auto_scale_lr:

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import os.path as osp
+import zipfile
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -188,13 +189,30 @@ def save_features(path: str, train_features, train_labels, test_features, test_l
 def load_features(path: str) -> Dict[str, np.ndarray]:
     """Read a features ``.npz``; a clear error for a missing file or array.
 
-    Shapes are checked by :func:`hssl.evaluation.knn_accuracy` (count and
-    width mismatches, k larger than the training set)."""
+    The file is checked before anything is read: it must be a zip archive
+    (what ``np.savez`` writes), and arrays are read with
+    ``allow_pickle=False``: an array of Python objects is refused, not
+    unpickled. Shapes are checked by :func:`hssl.evaluation.knn_accuracy`
+    (count and width mismatches, k larger than the training set)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'features file {path!r} does not exist')
-    with np.load(path, allow_pickle=False) as npz:
-        missing = [k for k in FEATURE_KEYS if k not in npz.files]
-        if missing:
-            raise ValueError(f'{path}: missing array(s) {missing}; a features file holds '
-                           f'{list(FEATURE_KEYS)}, this one has {sorted(npz.files)}')
-        return {k: npz[k] for k in FEATURE_KEYS}
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f'{path} is not an .npz archive of arrays (np.savez writes a zip '
+                         'archive; this file is not one)')
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [k for k in FEATURE_KEYS if k not in npz.files]
+            if missing:
+                raise ValueError(f'{path}: missing array(s) {missing}; a features file holds '
+                                 f'{list(FEATURE_KEYS)}, this one has {sorted(npz.files)}')
+            arrays = {}
+            for key in FEATURE_KEYS:
+                try:
+                    arrays[key] = npz[key]
+                except ValueError as err:
+                    what = ('holds Python objects, not numbers (refused: reading it would unpickle '
+                            'it)' if 'allow_pickle' in str(err) else f'cannot be read ({err})')
+                    raise ValueError(f'{path}: array {key!r} {what}') from None
+            return arrays
+    except (zipfile.BadZipFile, EOFError, OSError) as err:
+        raise ValueError(f'{path} is a damaged or truncated .npz archive ({err})') from None

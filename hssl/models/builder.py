@@ -7,7 +7,7 @@ from hssl.registry import MODELS
 
 
 def accepted_keys(cls) -> Optional[List[str]]:
-    """Constructor options of ``cls`` along its ``**kwargs`` chain; None if open-ended."""
+    """Constructor options of ``cls`` along its ``**kwargs`` chain, each once; None if open-ended."""
     keys: List[str] = []
     for klass in cls.__mro__:
         init = klass.__dict__.get('__init__')
@@ -17,7 +17,7 @@ def accepted_keys(cls) -> Optional[List[str]]:
         keys += [p.name for p in params if p.name != 'self'
                  and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
         if not any(p.kind == p.VAR_KEYWORD for p in params):
-            return keys
+            return list(dict.fromkeys(keys))
     return None
 
 

@@ -1,4 +1,6 @@
-from .checkpoint import allow_mmengine_checkpoints, safe_load
+from .checkpoint import (CheckpointError, allow_mmengine_checkpoints, check_checkpoint_file,
+                         load_checkpoint_file, safe_load)
 from .setup_env import register_all_modules
 
-__all__ = ['allow_mmengine_checkpoints', 'register_all_modules', 'safe_load']
+__all__ = ['CheckpointError', 'allow_mmengine_checkpoints', 'check_checkpoint_file',
+           'load_checkpoint_file', 'register_all_modules', 'safe_load']

@@ -21,16 +21,17 @@ normalised mean of its output grid); teacher by default. The images as in
 resize + centre crop; without ``--train-dir/--val-dir`` the configs'
 ``knn_train_dataset`` / ``knn_test_dataset``.
 """
-import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 import torch
 from mmengine.config import Config
 
+# hssl.utils.cli first: it quiets an import warning of mmcv
+from hssl.utils.cli import (ArgumentParser, error_message, existing_dir, existing_file, fail,
+                            non_negative_int, positive_float, positive_int, run)
 import hssl  # noqa: F401
 from hssl.apis import build_loader, build_model, extract_features
 from hssl.evaluation import knn_dataset_cfgs
@@ -41,22 +42,22 @@ NAMES = ('baseline', 'hssl_base', 'hssl_aux')
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description='N_s and sIoU (HSSL Eq. 3-4)')
+    p = ArgumentParser(description='N_s and sIoU (HSSL Eq. 3-4)')
     p.add_argument('--predictions', nargs=3, metavar=('BASELINE', 'HSSL', 'AUX'),
                    help='saved predictions (.npz with "predictions" and "labels")')
-    p.add_argument('--baseline-config')
-    p.add_argument('--baseline-checkpoint')
-    p.add_argument('--config', help='config of the HSSL model')
-    p.add_argument('--checkpoint', help='checkpoint of the HSSL model')
+    p.add_argument('--baseline-config', type=existing_file)
+    p.add_argument('--baseline-checkpoint', type=existing_file)
+    p.add_argument('--config', type=existing_file, help='config of the HSSL model')
+    p.add_argument('--checkpoint', type=existing_file, help='checkpoint of the HSSL model')
     p.add_argument('--head', help='auxiliary head name when the model has several')
-    p.add_argument('--train-dir', help='labelled class-folder tree of the k-NN memory')
-    p.add_argument('--val-dir', help='labelled class-folder tree to classify (U)')
-    p.add_argument('--k', type=int, default=20)
-    p.add_argument('--temperature', type=float, default=0.07)
+    p.add_argument('--train-dir', type=existing_dir, help='labelled class-folder tree of the k-NN memory')
+    p.add_argument('--val-dir', type=existing_dir, help='labelled class-folder tree to classify (U)')
+    p.add_argument('--k', type=positive_int, default=20)
+    p.add_argument('--temperature', type=positive_float, default=0.07)
     p.add_argument('--backend', default='auto', choices=['auto', 'faiss', 'torch'])
     p.add_argument('--student', action='store_true', help='student features instead of teacher')
-    p.add_argument('--batch-size', type=int, default=128)
-    p.add_argument('--num-workers', type=int, default=2)
+    p.add_argument('--batch-size', type=positive_int, default=128)
+    p.add_argument('--num-workers', type=non_negative_int, default=2)
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--save-predictions', metavar='DIR',
                    help='write baseline.npz, hssl_base.npz, hssl_aux.npz here')
@@ -132,7 +133,7 @@ def main():
                                  'same order')
         result = complementarity(labels, *(preds[n][0] for n in NAMES))
     except (FileNotFoundError, KeyError, ValueError) as e:
-        sys.exit(f'error: {e}')
+        fail(error_message(e))
     if args.save_predictions:
         os.makedirs(args.save_predictions, exist_ok=True)
         for name in NAMES:
@@ -151,4 +152,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

@@ -12,12 +12,13 @@ that its two matrix products are counted on every device. A head's parameters in
 its own LayerNorm; the projector that follows the head is not counted (its size is the
 same for every head of one width, and ConcatHeads' is wider).
 """
-import argparse
 
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
+# hssl.utils.cli first: it quiets an import warning of mmcv
+from hssl.utils.cli import ArgumentParser, positive_int, run
 from hssl.registry import MODELS
 from hssl.utils import register_all_modules
 
@@ -54,11 +55,11 @@ def with_grid(cfg, grid):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--arch', default='small', help='ViT arch of the base model')
-    parser.add_argument('--img-size', type=int, default=224)
-    parser.add_argument('--patch-size', type=int, default=16)
-    parser.add_argument('--depths', type=int, nargs='+', default=[1, 3])
+    parser.add_argument('--img-size', type=positive_int, default=224)
+    parser.add_argument('--patch-size', type=positive_int, default=16)
+    parser.add_argument('--depths', type=positive_int, nargs='+', default=[1, 3])
     args = parser.parse_args()
     register_all_modules(init_default_scope=True)
     torch.manual_seed(0)
@@ -89,4 +90,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

@@ -9,9 +9,6 @@ mmengine's ``LocalVisBackend``: from one json-lines file, or from every
 are merged by iteration, the later run winning). One curve per auxiliary head,
 D against the training iteration.
 """
-import argparse
-import glob
-import json
 import os.path as osp
 import sys
 from typing import Dict, List
@@ -20,62 +17,37 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
+from hssl.utils.cli import ArgumentParser, fail, run
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from analyze_logs import log_files, read_scalars  # noqa: E402
 
 PREFIX = 'discrepancy/'
 
 
-def log_files(path: str) -> List[str]:
-    if osp.isfile(path):
-        return [path]
-    if not osp.isdir(path):
-        raise FileNotFoundError(f'{path}: no such work dir or log file')
-    files = sorted(glob.glob(osp.join(path, '**', 'vis_data', '*.json'), recursive=True))
-    files = [f for f in files if osp.basename(f) != 'config.json']
-    if not files:
-        raise FileNotFoundError(f'{path}: no vis_data/*.json scalar logs below it')
-    return files
-
-
 def read_curves(files: List[str]) -> Dict[str, List[tuple]]:
     """``{head: [(iteration, D), ...]}`` sorted by iteration."""
-    curves: Dict[str, Dict[int, float]] = {}
-    for path in files:  # sorted by run timestamp: a later run overwrites a step
-        with open(path) as f:
-            for n, line in enumerate(f, 1):
-                if PREFIX not in line:
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ValueError(f'{path}, line {n}: not json ({e})') from None
-                if 'step' not in row:
-                    raise ValueError(f'{path}, line {n}: a discrepancy row without "step"')
-                for key, value in row.items():
-                    if key.startswith(PREFIX):
-                        curves.setdefault(key[len(PREFIX):], {})[int(row['step'])] = float(value)
-    return {h: sorted(points.items()) for h, points in sorted(curves.items())}
+    return {key[len(PREFIX):]: points for key, points in sorted(read_scalars(files).items())
+            if key.startswith(PREFIX)}
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('log', help='a work dir, or one vis_data/*.json scalars file')
     parser.add_argument('--out', default='discrepancy.png', help='PNG to write')
     parser.add_argument('--heads', nargs='+', help='only these heads (default: all)')
     parser.add_argument('--title', default='Discrepancy between the base model and the '
                         'auxiliary head')
     args = parser.parse_args()
-    try:
-        files = log_files(args.log)
-        curves = read_curves(files)
-    except (FileNotFoundError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    files = log_files(args.log)
+    curves = read_curves(files)
     if not curves:
-        sys.exit(f'error: no "discrepancy/<head>" scalars in {", ".join(files)}; '
-                 'train with a DiscrepancyHook in custom_hooks')
+        fail(f'no "discrepancy/<head>" scalars in {", ".join(files)}; '
+             'train with a DiscrepancyHook in custom_hooks')
     if args.heads:
         missing = sorted(set(args.heads) - set(curves))
         if missing:
-            sys.exit(f'error: no curve for {missing}; the log has {sorted(curves)}')
+            fail(f'no curve for {missing}; the log has {sorted(curves)}')
         curves = {h: curves[h] for h in args.heads}
 
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=150)
@@ -96,4 +68,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

@@ -15,7 +15,6 @@ loading is left out (it is the same for both). Prints seconds per iteration
 the least disturbed by other load) and their ratios; the paper
 measures about 1.4x for six heads on GPUs.
 """
-import argparse
 import copy
 import statistics
 import time
@@ -26,6 +25,8 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
+# hssl.utils.cli first: it quiets an import warning of mmcv
+from hssl.utils.cli import ArgumentParser, existing_file, non_negative_int, positive_int, run
 import hssl  # noqa: F401
 from hssl.apis import build_model
 from hssl.apis.search import HEAD_TYPES, search_config
@@ -33,15 +34,15 @@ from hssl.utils import register_all_modules
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('config')
+    p = ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config', type=existing_file)
     p.add_argument('--heads', nargs='+', default=list(HEAD_TYPES))
-    p.add_argument('--iters', type=int, default=20, help='timed iterations per model')
-    p.add_argument('--warmup', type=int, default=3, help='untimed iterations per model first')
-    p.add_argument('--batches', type=int, default=4, help='distinct batches to cycle through')
-    p.add_argument('--depth', type=int, help='depth of every head')
-    p.add_argument('--batch-size', type=int, help='train_dataloader.batch_size')
-    p.add_argument('--threads', type=int, help='torch CPU threads')
+    p.add_argument('--iters', type=positive_int, default=20, help='timed iterations per model')
+    p.add_argument('--warmup', type=non_negative_int, default=3, help='untimed iterations per model first')
+    p.add_argument('--batches', type=positive_int, default=4, help='distinct batches to cycle through')
+    p.add_argument('--depth', type=positive_int, help='depth of every head')
+    p.add_argument('--batch-size', type=positive_int, help='train_dataloader.batch_size')
+    p.add_argument('--threads', type=positive_int, help='torch CPU threads')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p.parse_args()
@@ -105,4 +106,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

@@ -13,6 +13,8 @@ import os.path as osp
 import torch
 from mmengine.config import Config
 
+# hssl.utils.cli first: it quiets an import warning of mmcv
+from hssl.utils.cli import ArgumentParser, non_negative_int, positive_int
 from hssl.apis import build_model
 from hssl.apis.benchmark import PRECISIONS, synthetic_batch
 
@@ -45,15 +47,15 @@ def add_arguments(p: argparse.ArgumentParser, arch='small', patch=16, global_siz
                   local_size=32, local=4, batch=8, precision='fp32'):
     p.add_argument('--method', choices=METHODS, default='ibot')
     p.add_argument('--arch', default=arch, help='ViT size: tiny, small, base, large')
-    p.add_argument('--patch-size', type=int, default=patch)
+    p.add_argument('--patch-size', type=positive_int, default=patch)
     p.add_argument('--head', default='ConvNeXtHead', help='auxiliary head type (registry name)')
-    p.add_argument('--depth', type=int, default=3, help='auxiliary head depth')
-    p.add_argument('--global-size', type=int, default=global_size)
-    p.add_argument('--local-size', type=int, default=local_size)
-    p.add_argument('--local-crops', type=int, default=local)
-    p.add_argument('--batch', type=int, default=batch, help='images per step (per device)')
-    p.add_argument('--out-channels', type=int, help='projection width (default: the config\'s)')
-    p.add_argument('--hidden-channels', type=int,
+    p.add_argument('--depth', type=positive_int, default=3, help='auxiliary head depth')
+    p.add_argument('--global-size', type=positive_int, default=global_size)
+    p.add_argument('--local-size', type=positive_int, default=local_size)
+    p.add_argument('--local-crops', type=non_negative_int, default=local)
+    p.add_argument('--batch', type=positive_int, default=batch, help='images per step (per device)')
+    p.add_argument('--out-channels', type=positive_int, help='projection width (default: the config\'s)')
+    p.add_argument('--hidden-channels', type=positive_int,
                    help='projector MLP width (default: the config\'s 2048; toy runs)')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--precision', choices=sorted(PRECISIONS), default=precision,
@@ -63,7 +65,7 @@ def add_arguments(p: argparse.ArgumentParser, arch='small', patch=16, global_siz
                         'fused where it has one, CUDA and CPU, else foreach)')
     p.add_argument('--foreach', dest='fused', action='store_false',
                    help='foreach AdamW instead of fused')
-    p.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s)')
+    p.add_argument('--threads', type=positive_int, help='torch CPU threads (default: torch\'s)')
     p.add_argument('--seed', type=int, default=0)
 
 

@@ -35,13 +35,14 @@
 #                              deep-to-shallow supervision, the Tab. XIX
 #                              comparison (configs/dts/ibot_vitt4_dts_cifar10.py)
 # Output: DIR/<run>/epoch_*.pth, DIR/knn/<run>_epoch<E>.json,
-# DIR/knn_curve.md and DIR/knn_curve.png (tools/benchmarks/knn_curve.py).
+# DIR/knn_curve.md and DIR/knn_curve.png (tools/benchmarks/knn_curve.py), titled
+# with $DATA_NAME (default: DATA_DIR), e.g. DATA_NAME="CIFAR-10 (JPEG q75)".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-python}
 [ -x .venv/bin/python ] && [ -z "${PYTHON:-}" ] && PY=.venv/bin/python
 
-usage() { sed -n '2,35p' "$0"; exit "${1:-0}"; }
+usage() { sed -n '2,39p' "$0"; exit "${1:-0}"; }
 [ $# -ge 1 ] || usage 1
 [ "$1" = -h ] || [ "$1" = --help ] && usage 0
 DATA=$(cd "$1" && pwd) || { echo "cifar10_study: no directory $1" >&2; exit 1; }
@@ -100,8 +101,7 @@ KNN_TEST_DIR=$(subset test "$KNN_TEST_PC" knn_test)
 
 # the ImageNet schedule of the configs, shortened to EPOCHS (configs/_base_/schedules/ibot_100e.py)
 SCHEDULE=(train_cfg.max_epochs=$EPOCHS
-  param_scheduler.0.end=$WARMUP param_scheduler.1.begin=$WARMUP param_scheduler.1.end=$EPOCHS
-  param_scheduler.2.end=$EPOCHS
+  param_scheduler.0.warmup=$WARMUP param_scheduler.0.end=$EPOCHS param_scheduler.1.end=$EPOCHS
   custom_hooks.0.momentum=$MOMENTUM custom_hooks.1.warmup_epochs=$TEMP_WARMUP
   custom_hooks.2.epochs=$FREEZE
   optim_wrapper.optimizer.lr=$LR randomness.seed=$SEED
@@ -152,4 +152,4 @@ declare -A LABEL=([base]="iBOT (baseline)" [hssl]="iBOT + HSSL${HSSL_CFG:+ ($HSS
                   [dts]="iBOT + DTS")
 labels=(); for run in $RUNS; do labels+=("${LABEL[$run]}"); done
 $PY tools/benchmarks/knn_curve.py "$OUT/knn" --runs $RUNS --labels "${labels[@]}" \
-  --png "$OUT/knn_curve.png" | tee "$OUT/knn_curve.md"
+  --png "$OUT/knn_curve.png" --data "${DATA_NAME:-$DATA}" | tee "$OUT/knn_curve.md"

@@ -7,13 +7,14 @@ with a seeded generator from the sorted file list, and links them into
 ``DST/<class>/``. Used by ``cifar10_study.sh`` for CPU-sized runs; the images
 are not copied. An existing DST is replaced.
 """
-import argparse
 import os
 import os.path as osp
 import shutil
 
 import numpy as np
 
+# hssl.utils.cli first: it quiets an import warning of mmcv
+from hssl.utils.cli import ArgumentParser, existing_dir, positive_int, run
 from hssl.datasets.image_folder import IMAGE_EXTENSIONS
 
 
@@ -43,10 +44,10 @@ def class_subset(src: str, dst: str, per_class: int, seed: int = 0) -> int:
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('src')
+    p = ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('src', type=existing_dir)
     p.add_argument('dst')
-    p.add_argument('--per-class', type=int, required=True)
+    p.add_argument('--per-class', type=positive_int, required=True)
     p.add_argument('--seed', type=int, default=0)
     args = p.parse_args()
     n = class_subset(args.src, args.dst, args.per_class, args.seed)
@@ -54,4 +55,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

@@ -42,8 +42,11 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-import hssl.datasets  # noqa: F401  (registers the transforms)
-import hssl.models  # noqa: F401  (registers the data preprocessors)
+# hssl.utils.cli first: it quiets an import warning of mmcv
+from hssl.utils.cli import (ArgumentParser, existing_dir, existing_file, non_negative_int,
+                            positive_float, positive_int, run)
+import hssl.datasets  # noqa: F401,E402  (registers the transforms)
+import hssl.models  # noqa: F401,E402  (registers the data preprocessors)
 from hssl.datasets.image_folder import IMAGE_EXTENSIONS
 from hssl.datasets.synthetic import write_synthetic_jpegs
 from hssl.datasets.transforms import (DINOGeometricMultiCrop, build_transforms,
@@ -94,7 +97,7 @@ def staged_device_part(crop: DINOGeometricMultiCrop, rest, path, stages):
     return results
 
 
-def run(paths, pipelines, warmup: int):
+def time_paths(paths, pipelines, warmup: int):
     """Seconds and views per pipeline, taking turns image by image."""
     seconds, views = defaultdict(float), defaultdict(int)
     stages = defaultdict(float, scales=[])
@@ -140,22 +143,32 @@ def colour_time(local_crops: int, global_size: int, local_size: int, batch: int,
     return float(np.median(times))
 
 
+def image_size(text: str):
+    """'WxH' -> (W, H), both positive."""
+    parts = text.lower().split('x')
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f'expected WxH such as 500x375, got {text!r}')
+    return int(parts[0]), int(parts[1])
+
+
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('config')
+    p = ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('config', type=existing_file)
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument('--images', help='folder of images (searched recursively)')
-    src.add_argument('--generate', type=int, metavar='N',
+    src.add_argument('--images', type=existing_dir, help='folder of images (searched recursively)')
+    src.add_argument('--generate', type=positive_int, metavar='N',
                      help='use N generated photograph-like JPEGs (q90) of --size')
-    p.add_argument('--size', default='500x375', help='WxH of generated JPEGs (default 500x375)')
-    p.add_argument('--limit', type=int, default=200, help='images of --images used')
-    p.add_argument('--warmup', type=int, default=5)
+    p.add_argument('--size', type=image_size, default=(500, 375),
+                   help='WxH of generated JPEGs (default 500x375)')
+    p.add_argument('--limit', type=positive_int, default=200, help='images of --images used')
+    p.add_argument('--warmup', type=non_negative_int, default=5)
     p.add_argument('--no-reduced', action='store_true',
                    help='leave out the run without reduced-size decoding')
-    p.add_argument('--batch', type=int, default=64, help='samples per batch for the colour timing')
+    p.add_argument('--batch', type=positive_int, default=64,
+                   help='samples per batch for the colour timing')
     p.add_argument('--colour-device', default='cuda' if torch.cuda.is_available() else 'cpu',
                    help='device of the colour augmentation timing ("none" skips it)')
-    p.add_argument('--target', type=float, default=700.0,
+    p.add_argument('--target', type=positive_float, default=700.0,
                    help='images/s a GPU trains at (default: an iBOT + HSSL ViT-B/16 H100 estimate)')
     return p.parse_args(argv)
 
@@ -189,7 +202,7 @@ def measure(args):
             lambda path, _: _apply([full] + rest, path)
     with tempfile.TemporaryDirectory() as tmp:
         if args.generate:
-            size = tuple(int(v) for v in args.size.lower().split('x'))
+            size = args.size
             paths = write_synthetic_jpegs(tmp, args.generate, size=size)
             what = f'{args.generate} generated {size[0]}x{size[1]} JPEGs (q90)'
         else:
@@ -197,7 +210,7 @@ def measure(args):
             what = f'{len(paths)} images of {args.images}'
         if len(paths) <= args.warmup:
             raise ValueError(f'data_throughput: {len(paths)} images, need more than --warmup {args.warmup}')
-        seconds, views, stages = run(paths, pipelines, args.warmup)
+        seconds, views, stages = time_paths(paths, pipelines, args.warmup)
     samples = len(paths) - args.warmup
     print(f'{args.config}: {what}, 1 process, 1 thread, {samples} samples per path '
           f'after {args.warmup} warm-up, the paths taking turns image by image')
@@ -228,4 +241,4 @@ def measure(args):
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

@@ -1,14 +1,13 @@
 """k-NN top-1 against pre-training epoch: a markdown table and a PNG plot.
 
     python tools/benchmarks/knn_curve.py KNN_DIR --runs base hssl \
-        [--labels "iBOT" "iBOT + HSSL"] [--k 20 200] [--png curve.png]
+        [--labels "iBOT" "iBOT + HSSL"] [--k 20 200] [--png curve.png] [--data NAME] [--title T]
 
 Reads ``KNN_DIR/<run>_epoch<E>.json`` (``tools/knn_eval.py --out``; epoch 0
 is the random initialisation) and prints, per epoch, top-1 of every run at
 every k and the difference of each later run to the first. Written by
 ``cifar10_study.sh``.
 """
-import argparse
 import glob
 import json
 import os.path as osp
@@ -18,6 +17,7 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
+from hssl.utils.cli import ArgumentParser, existing_dir, positive_int, run
 
 
 def load_curve(knn_dir: str, run: str) -> dict:
@@ -55,6 +55,10 @@ def _fmt(v):
     return '' if v is None else f'{v:.2f}'
 
 
+def default_title(data=None) -> str:
+    return f'{data}: ' * bool(data) + 'k-NN top-1 of the teacher backbone'
+
+
 def plot(curves: dict, labels: list, ks: list, png: str, title: str):
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
     for i, ((run, curve), lab) in enumerate(zip(curves.items(), labels)):
@@ -72,24 +76,26 @@ def plot(curves: dict, labels: list, ks: list, png: str, title: str):
     plt.close(fig)
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('knn_dir')
+def main(argv=None):
+    p = ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('knn_dir', type=existing_dir)
     p.add_argument('--runs', nargs='+', required=True)
     p.add_argument('--labels', nargs='+')
-    p.add_argument('--k', nargs='+', type=int, default=[20, 200])
+    p.add_argument('--k', nargs='+', type=positive_int, default=[20, 200])
     p.add_argument('--png')
-    p.add_argument('--title', default='CIFAR-10 (JPEG q75): k-NN top-1 of the teacher backbone')
-    args = p.parse_args()
+    p.add_argument('--data', help='name of the data set, for the title, e.g. "CIFAR-10 (JPEG q75)"')
+    p.add_argument('--title', help='the plot\'s title (default: k-NN top-1 of the teacher '
+                   'backbone, on --data when given)')
+    args = p.parse_args(argv)
     labels = args.labels or args.runs
     if len(labels) != len(args.runs):
         p.error(f'--labels gives {len(labels)} names for {len(args.runs)} --runs')
     curves = {r: load_curve(args.knn_dir, r) for r in args.runs}
     print(table(curves, labels, args.k))
     if args.png:
-        plot(curves, labels, args.k, args.png, args.title)
+        plot(curves, labels, args.k, args.png, args.title or default_title(args.data))
         print(f'\nplot: {args.png}')
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

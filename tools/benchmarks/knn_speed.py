@@ -12,12 +12,13 @@ warm-up call) and the predictions are compared with the first method's. The
 scikit-learn classifier is ``KNeighborsClassifier(algorithm='brute',
 metric='cosine', weights=exp((1 - distance) / T))``.
 """
-import argparse
 import time
 
 import numpy as np
 import torch
 
+# hssl.utils.cli first: it quiets an import warning of mmcv
+from hssl.utils.cli import ArgumentParser, positive_int, run
 from hssl.evaluation import knn_predict
 
 T = 0.07
@@ -51,18 +52,18 @@ def predict_sklearn(train_x, train_y, test_x, k):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--train', type=int, default=50_000)
-    p.add_argument('--test', type=int, default=10_000)
-    p.add_argument('--dim', type=int, default=384)
-    p.add_argument('--k', type=int, default=200)
-    p.add_argument('--classes', type=int, default=100)
+    p = ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--train', type=positive_int, default=50_000)
+    p.add_argument('--test', type=positive_int, default=10_000)
+    p.add_argument('--dim', type=positive_int, default=384)
+    p.add_argument('--k', type=positive_int, default=200)
+    p.add_argument('--classes', type=positive_int, default=100)
     p.add_argument('--noise', type=float, default=4.0,
                    help='noise std per dimension (centres have std 1): sets the difficulty')
     p.add_argument('--methods', nargs='+', default=['faiss', 'torch', 'sklearn'],
                    choices=['faiss', 'torch', 'sklearn'])
     p.add_argument('--device', default='cpu', help='device of the torch backend (cuda for a GPU)')
-    p.add_argument('--threads', type=int, default=None, help='torch / faiss CPU threads')
+    p.add_argument('--threads', type=positive_int, default=None, help='torch / faiss CPU threads')
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -99,4 +100,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

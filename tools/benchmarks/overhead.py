@@ -21,26 +21,27 @@ GPU (the paper's setting):
 Also printed (alone with ``--flops-only``, instant at any size): the FLOPs per image of both steps (counted on the meta device)
 and their ratio. ``--profile N`` prints torch.profiler's top N operators of one HSSL step.
 """
-import argparse
 
 import torch
 
+# hssl.utils.cli first: it quiets an import warning of mmcv
+from hssl.utils.cli import ArgumentParser, non_negative_int, positive_int, run
 from bench_setup import add_arguments, build, setup_threads, views
 from hssl.apis.benchmark import (TrainStep, interleaved_timings, meta_step_flops, step_peak_bytes,
                                  summary)
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(p)
-    p.add_argument('--steps', type=int, default=20, help='measured steps per model')
-    p.add_argument('--warmup', type=int, default=3, help='steps per model not measured')
+    p.add_argument('--steps', type=positive_int, default=20, help='measured steps per model')
+    p.add_argument('--warmup', type=non_negative_int, default=3, help='steps per model not measured')
     p.add_argument('--flops-only', action='store_true',
                    help='only count FLOPs per image (meta device: any size, no time, no memory)')
     p.add_argument('--compare-updates', action='store_true',
                    help='also time both models with foreach AdamW and mmengine\'s per-tensor EMA '
                         'loop (the update before fused AdamW / foreach EMA), all four in turns')
-    p.add_argument('--profile', type=int, default=0, metavar='N',
+    p.add_argument('--profile', type=non_negative_int, default=0, metavar='N',
                    help='print the top N operators (self time) of one HSSL step')
     return p.parse_args(argv)
 
@@ -102,4 +103,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

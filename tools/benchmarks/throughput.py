@@ -16,13 +16,13 @@ the ``meta`` device.
 Reference figures of the issue are printed next to the measured ones.
 ``--head none`` measures the baseline.
 """
-import argparse
-import copy
-
 import torch
 
+# hssl.utils.cli first: it quiets an import warning of mmcv
+from hssl.utils.cli import ArgumentParser, non_negative_int, positive_float, positive_int, run
 from bench_setup import add_arguments, build, setup_threads, views
-from hssl.apis.benchmark import TrainStep, flop_counter, interleaved_timings, meta_step_flops, summary
+from hssl.apis.benchmark import (TrainStep, backbone_forward_flops, interleaved_timings,
+                                 meta_step_flops, summary)
 
 # the issue's arithmetic (ViT-B/16, 2 x 224 + 10 x 96, attention included)
 REFERENCE = dict(fwd_224=35.1e9, fwd_96=6.4e9, backbone_per_image=472e9,
@@ -30,27 +30,18 @@ REFERENCE = dict(fwd_224=35.1e9, fwd_96=6.4e9, backbone_per_image=472e9,
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(p, arch='base', global_size=224, local_size=96, local=10, batch=64,
                   precision='bf16')
-    p.add_argument('--steps', type=int, default=20, help='measured steps')
-    p.add_argument('--warmup', type=int, default=5, help='steps not measured')
-    p.add_argument('--peak-tflops', type=float, default=REFERENCE['peak'] / 1e12,
+    p.add_argument('--steps', type=positive_int, default=20, help='measured steps')
+    p.add_argument('--warmup', type=non_negative_int, default=5, help='steps not measured')
+    p.add_argument('--peak-tflops', type=positive_float, default=REFERENCE['peak'] / 1e12,
                    help='dense bf16 TFLOP/s the fraction is taken of (the issue: 800 '
                         'for an H100)')
     args = p.parse_args(argv)
     if args.head.lower() == 'none':
         args.head = None
     return args
-
-
-def backbone_forward_flops(model, size: int) -> int:
-    """FLOPs of one backbone forward of a ``size`` px image (counted on ``meta``)."""
-    backbone = copy.deepcopy(model.student.backbone).to('meta')
-    counter = flop_counter()
-    with counter, torch.no_grad():
-        backbone(torch.zeros(1, 3, size, size, device='meta'))
-    return counter.get_total_flops()
 
 
 def main(argv=None):
@@ -84,4 +75,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

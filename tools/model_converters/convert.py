@@ -9,22 +9,22 @@ or ``.safetensors`` when OUT ends so); ``--to mmpretrain``: ``{'state_dict':
 backbone}`` under mmpretrain's ``VisionTransformer`` names, for
 ``init_cfg=dict(type='Pretrained', checkpoint=OUT)`` in mmpretrain / mmseg /
 mmdet configs. See docs/user_guides/evaluation.md.
+A mistake ends with one line on stderr (--debug: the traceback).
 """
-import argparse
 import os
 import os.path as osp
-import sys
 
 import torch
 
 from hssl.utils import safe_load
+from hssl.utils.cli import ArgumentParser, existing_file, run
 from hssl.utils.model_converters import (backbone_state_dict, timm_model_name, to_mmpretrain,
                                          to_timm, vit_sizes)
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description='hssl checkpoint -> timm / mmpretrain backbone')
-    p.add_argument('checkpoint')
+    p = ArgumentParser(description='hssl checkpoint -> timm / mmpretrain backbone')
+    p.add_argument('checkpoint', type=existing_file)
     p.add_argument('out')
     p.add_argument('--to', required=True, choices=['timm', 'mmpretrain'])
     p.add_argument('--student', action='store_true',
@@ -90,10 +90,8 @@ def convert(checkpoint: str, out: str, to: str, student: bool = False):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        backbone, ckpt = convert(args.checkpoint, args.out, args.to, args.student)
-    except (ValueError, FileNotFoundError) as err:
-        sys.exit(f'convert.py: error: {err}')
+    backbone, ckpt = run(convert, args.checkpoint, args.out, args.to, args.student,
+                         prog='convert.py')
     sizes = vit_sizes(backbone)
     print(f'{"student" if args.student else "teacher"} backbone: {len(backbone)} tensors, '
           f'{sum(v.numel() for v in backbone.values()) / 1e6:.2f} M parameters, '
@@ -105,4 +103,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

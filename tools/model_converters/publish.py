@@ -6,8 +6,8 @@ Keeps ``state_dict`` and ``meta`` (of an mmengine checkpoint; a bare state dict
 as it is) and drops the optimizer, parameter schedulers and message hub, which
 only resuming needs. The suffix is the first 8 hex digits of the sha256 of the
 written file (the OpenMMLab model-zoo convention), so a download can be checked.
+A mistake ends with one line on stderr (--debug: the traceback).
 """
-import argparse
 import os
 import os.path as osp
 
@@ -15,6 +15,7 @@ import torch
 
 from hssl.evaluation.features import sha256_file
 from hssl.utils import safe_load
+from hssl.utils.cli import ArgumentParser, existing_file, run
 
 KEEP = ('state_dict', 'meta')
 
@@ -34,14 +35,14 @@ def publish(src: str, out: str) -> str:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description='strip training state, add a sha256 suffix')
-    p.add_argument('checkpoint')
+    p = ArgumentParser(description='strip training state, add a sha256 suffix')
+    p.add_argument('checkpoint', type=existing_file)
     p.add_argument('out')
     args = p.parse_args(argv)
-    final = publish(args.checkpoint, args.out)
+    final = run(publish, args.checkpoint, args.out, prog='publish.py')
     print(f'{args.checkpoint} ({osp.getsize(args.checkpoint) / 2**20:.1f} MiB) -> '
           f'{final} ({osp.getsize(final) / 2**20:.1f} MiB)')
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

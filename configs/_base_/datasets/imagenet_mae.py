@@ -9,7 +9,7 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
-    batch_size=256,  # per GPU: 8 GPUs x 256 = 2048 (MAE used 4096: accumulate 2 or 16 GPUs)
+    batch_size=256,  # per GPU: 8 GPUs x 256 = 2048 per step
     num_workers=10,
     persistent_workers=True,
     pin_memory=True,

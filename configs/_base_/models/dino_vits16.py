@@ -16,6 +16,8 @@ model = dict(
             out_channels=out_channels,
             hidden_channels=2048,
             bottleneck_channels=256,
-            norm_last_layer=True)),
+            norm_last_layer=True),
+        # with an auxiliary head: one last layer for both projectors (the HSSL code)
+        share_last_layer=True),
     # HSSL configs add network.auxiliary (e.g. configs/hssl/dino_vits_convnext.py).
     loss=dict(type='DINOLoss', out_channels=out_channels, student_temp=0.1, center_momentum=0.9))

@@ -1,7 +1,7 @@
 # MoCo v3 with a ViT-S/16 base model, no auxiliary head (the baseline).
 # MoCo v3's ViT-S has 12 heads; random frozen patch embedding, fixed sin-cos
 # position embedding (MoCoV3ViT). Projector 3 layers (4096, 256, last BN
-# affine-free), predictor 2 layers, InfoNCE T = 0.2 (scaled by 2T).
+# affine-free), predictor 2 layers (last BN affine-free too), InfoNCE T = 0.2 (scaled by 2T).
 # SyncBN as MoCo v3 (acts as BN on one process; BN1d on CPU process groups).
 norm_cfg = dict(type='SyncBN')
 model = dict(
@@ -19,6 +19,7 @@ model = dict(
         projector=dict(type='MoCoV3MLP', hid_channels=4096, out_channels=256, num_layers=3,
                        with_last_bn=True, with_last_bn_affine=False, norm_cfg=norm_cfg)),
     # HSSL configs add network.auxiliary (e.g. configs/hssl/mocov3_vits_convnext.py).
+    # moco/builder.py _build_mlp(2, 256, 4096, 256): ends with an affine-free BN, as the projector
     predictor=dict(type='MoCoV3MLP', hid_channels=4096, out_channels=256, num_layers=2,
-                   with_last_bn=False, norm_cfg=norm_cfg),
+                   with_last_bn=True, with_last_bn_affine=False, norm_cfg=norm_cfg),
     loss=dict(type='InfoNCELoss', temperature=0.2, scale_by_2t=True))

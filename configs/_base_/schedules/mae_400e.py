@@ -1,9 +1,11 @@
-# MAE's schedule: AdamW betas (0.9, 0.95), lr 1.5e-4 x batch / 256, weight decay
-# 0.05 (none on biases and 1-D parameters), 40 warm-up epochs, cosine decay to 0.
-# 400 epochs (HSSL Tab. V: 400 pre-training + 200 fine-tuning epochs).
+# MAE's schedule (facebookresearch/mae main_pretrain.py, PRETRAIN.md): AdamW betas
+# (0.9, 0.95), lr = blr 1.5e-4 x effective batch / 256 (auto_scale_lr, always on as
+# in main_pretrain.py), weight decay 0.05 (none on biases and 1-D parameters), 40
+# warm-up epochs from 0 (lr x epoch / warmup_epochs, per iteration), cosine decay to
+# 0. 400 epochs (HSSL Tab. V: 400 pre-training + 200 fine-tuning epochs).
 max_epochs = 400
 warmup_epochs = 40
-base_lr = 1.5e-4  # for a total batch of 256 (auto_scale_lr below)
+base_lr = 1.5e-4  # MAE's blr, per 256 images (auto_scale_lr below)
 
 optim_wrapper = dict(
     type='OptimWrapper',
@@ -12,12 +14,11 @@ optim_wrapper = dict(
     paramwise_cfg=dict(flat_decay_mult=0.0, bias_decay_mult=0.0, norm_decay_mult=0.0))
 
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=warmup_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, convert_to_iter_based=True),
+    dict(type='WarmupCosineLR', eta_min=0.0, warmup=warmup_epochs, warmup_linspace=False,
+         by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True),
 ]
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
-auto_scale_lr = dict(base_batch_size=256, enable=False)
+# lr = base_lr x (GPUs x batch per GPU x accumulation) / 256, whatever the GPU count
+auto_scale_lr = dict(base_batch_size=256, enable=True)
 custom_hooks = []

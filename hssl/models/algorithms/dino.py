@@ -40,23 +40,23 @@ class DINO(SelfSupervisedAlgorithm):
             teacher = self.teacher(inputs[:self.num_global_views],
                                    branches={t for t, _, _ in self.student.pairs})
         student = self.student(inputs)
-        return cls_pair_losses(self.student.pairs, self.criteria, teacher, student,
+        return cls_pair_losses(self.student.loss_terms(), self.criteria, teacher, student,
                                self.num_global_views, len(inputs))
 
 
-def cls_pair_losses(pairs: Sequence, criteria, teacher, student, num_global_views: int,
+def cls_pair_losses(terms: Sequence, criteria, teacher, student, num_global_views: int,
                     num_views: int, scale: float = 1.0, prefix: str = 'loss_'
                     ) -> Dict[str, Tensor]:
-    """DINO's cls loss for every (target, predictions, weight) pair; each
-    target's teacher probabilities computed, and its centre updated, once."""
+    """DINO's cls loss for every (target, branch, weight) term
+    (:meth:`HeterogeneousNetwork.loss_terms`); each target's teacher
+    probabilities computed, and its centre updated, once."""
     losses, probs = {}, {}
-    for target, predictions, weight in pairs:
+    for target, branch, weight in terms:
         criterion = criteria[target]
         if target not in probs:
             probs[target] = criterion.teacher_probs(teacher[target].cls)
-        for branch in predictions:
-            losses[f'{prefix}{branch}'] = scale * weight * criterion(
-                probs[target], student[branch].cls, num_global_views, num_views)
+        losses[f'{prefix}{branch}'] = scale * weight * criterion(
+            probs[target], student[branch].cls, num_global_views, num_views)
     for target in probs:
         criteria[target].update_center(teacher[target].cls)
     return losses

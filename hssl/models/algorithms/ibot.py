@@ -5,11 +5,13 @@ masked patch embeddings) and the local views unmasked. Teacher: the global
 views unmasked.
 
 * cls (image level): for every pair of the network (Eq. 1), DINO's loss over
-  view pairs q != v: L(z1^h, z2^b) + L(z1^h, z2^h).
+  view pairs q != v: 0.5 L(z1^h, z2^b) + 0.5 L(z1^h, z2^h) (the HSSL code's
+  average over the branches that learn one target; ``network.reduction``).
 * patch (MIM), for v == q over the masked tokens. ``patch_level_hssl=False``
   (the official HSSL code): the target is the teacher's BASE patch output and
   the student's base patches learn it. ``True`` (Tab. XVIII, best): the pairs
-  of Eq. 1 at patch level, target the teacher's auxiliary patch output.
+  of Eq. 1 at patch level, target the teacher's auxiliary patch output,
+  0.5 (patch_b + patch_h).
 
 Loss = lambda1 * cls terms + lambda2 * patch terms. Each target branch has its
 own cls and patch centre.
@@ -84,13 +86,12 @@ class IBOT(SelfSupervisedAlgorithm):
                                    branches=targets | {t for t, _, _ in self.student.pairs})
         student = self.student(inputs, masks=list(masks) + [None] * (len(inputs) - G),
                                num_patch_views=G, patch_branches=predictions)
-        losses = cls_pair_losses(self.student.pairs, self.criteria, teacher, student, G,
+        losses = cls_pair_losses(self.student.loss_terms(), self.criteria, teacher, student, G,
                                  len(inputs), scale=self.lambda1, prefix='loss_cls_')
-        for target, predictions, weight in self.patch_pairs:
-            criterion = self.patch_criteria[target]
-            probs = criterion.teacher_probs(teacher[target].patch)
-            for branch in predictions:
-                losses[f'loss_patch_{branch}'] = self.lambda2 * weight * criterion(
-                    probs, student[branch].patch, masks)
-            criterion.update_center(teacher[target].patch)
+        probs = {t: self.patch_criteria[t].teacher_probs(teacher[t].patch) for t in targets}
+        for target, branch, weight in self.student.loss_terms(self.patch_pairs):
+            losses[f'loss_patch_{branch}'] = self.lambda2 * weight * self.patch_criteria[target](
+                probs[target], student[branch].patch, masks)
+        for target in targets:
+            self.patch_criteria[target].update_center(teacher[target].patch)
         return losses

@@ -114,6 +114,8 @@ class MAE(SelfSupervisedAlgorithm):
         full = torch.arange(h * w, device=img.device).expand(B, -1)
         weights = mask.to(img.dtype)
         losses = {}
+        # summed, not averaged (network.reduction): the two terms learn different
+        # targets, the head's features and the pixels (docs/user_guides/methods.md)
         for target, predictions, weight in self.student.pairs:
             for branch in predictions:
                 tokens = torch.cat((out[branch].cls.unsqueeze(1), out[branch].patch), dim=1)

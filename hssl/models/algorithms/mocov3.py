@@ -6,13 +6,15 @@ EMA of the whole student network, momentum cosine 0.99 -> 1 by
 branches, each through its own predictor, give the queries. For every pair
 (target, predictions) of the network:
 
-    sum over p in predictions:  L(pred_p(z1^p), k2^target) + L(pred_p(z2^p), k1^target)
+    mean over p in predictions:  L(pred_p(z1^p), k2^target) + L(pred_p(z2^p), k1^target)
 
 with L the InfoNCE loss (:class:`~hssl.models.losses.InfoNCELoss`, keys
 gathered over processes). Without an auxiliary head: the plain symmetric MoCo
 v3 loss (target = base). With one: target = the momentum encoder's auxiliary
 head, queries = the student's base and auxiliary branches (Eq. 11):
-L = L(z2^b, z1^h) + L(z2^h, z1^h), symmetrised over the views.
+L = 0.5 L(z2^b, z1^h) + 0.5 L(z2^h, z1^h), symmetrised over the views (the
+average over the branches that learn one target, as the HSSL code's iBOT loss;
+``network.reduction='sum'`` for Eq. 11 as printed).
 
 Each view goes through the networks on its own, as in MoCo v3, so the
 BatchNorm statistics of projectors and predictors are per view. The momentum
@@ -60,10 +62,8 @@ class MoCoV3(SelfSupervisedAlgorithm):
             keys = [self.teacher([view]) for view in inputs]
         queries = [self.student([view]) for view in inputs]
         losses = {}
-        for target, predictions, weight in self.student.pairs:
+        for target, branch, weight in self.student.loss_terms():
             k1, k2 = (k[target].cls for k in keys)
-            for branch in predictions:
-                q1, q2 = (self.predictors[branch](q[branch].cls) for q in queries)
-                losses[f'loss_{branch}'] = weight * (self.criterion(q1, k2) +
-                                                     self.criterion(q2, k1))
+            q1, q2 = (self.predictors[branch](q[branch].cls) for q in queries)
+            losses[f'loss_{branch}'] = weight * (self.criterion(q1, k2) + self.criterion(q2, k1))
         return losses

@@ -97,14 +97,13 @@ class MultiTaskMoCoV3(MoCoV3):
         queries = [self.student([view]) for view in inputs]  # per view: per-view BN, as MoCo v3
         keys = self.keys(inputs, keys_at, queries)
         losses = {}
-        for target, predictions, weight in self.student.pairs:
-            for branch in predictions:
-                preds = [self.predictor(branch, t)(q[branch].cls) for t, q in zip(types, queries)]
-                for task in VIEW_TYPES:
-                    terms = [self.criterion(preds[v], keys[g][target].cls)
-                             for v, t in enumerate(types) if t == task
-                             for g in keys_at if g != v]
-                    if terms:
-                        losses[f'loss_{branch}_{task}'] = (
-                            weight * self.task_weights[task] * 2 * torch.stack(terms).mean())
+        for target, branch, weight in self.student.loss_terms():
+            preds = [self.predictor(branch, t)(q[branch].cls) for t, q in zip(types, queries)]
+            for task in VIEW_TYPES:
+                terms = [self.criterion(preds[v], keys[g][target].cls)
+                         for v, t in enumerate(types) if t == task
+                         for g in keys_at if g != v]
+                if terms:
+                    losses[f'loss_{branch}_{task}'] = (
+                        weight * self.task_weights[task] * 2 * torch.stack(terms).mean())
         return losses

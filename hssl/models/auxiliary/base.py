@@ -19,6 +19,8 @@ import torch
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from hssl.models.backbones.vit import trunc_normal_init_
+
 
 class AuxiliaryOutput(NamedTuple):
     cls: Tensor  # (B, C) normalised global average of the output grid
@@ -93,11 +95,9 @@ class AuxiliaryHead(BaseModule):
     def init_weights(self):
         super().init_weights()
         if self.init_cfg is None:
-            for m in self.modules():
-                if isinstance(m, (nn.Linear, nn.Conv2d)):
-                    nn.init.trunc_normal_(m.weight, std=0.02)
-                    if m.bias is not None:
-                        nn.init.zeros_(m.bias)
+            # as the HSSL code, whose ViT._init_weights reaches the head's blocks:
+            # Linear and LayerNorm layers only, convolutions keep PyTorch's default
+            trunc_normal_init_(self)
 
     def forward(self, grid: Tensor) -> AuxiliaryOutput:
         B, C, h, w = grid.shape

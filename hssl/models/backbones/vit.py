@@ -33,11 +33,18 @@ ARCHS = {
 }
 
 
-# DINO / iBOT initialisation: truncated normal linear layers, unit LayerNorms.
-DEFAULT_INIT = [
-    dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.0),
-    dict(type='Constant', layer='LayerNorm', val=1.0, bias=0.0),
-]
+def trunc_normal_init_(module: nn.Module) -> None:
+    """DINO / iBOT's ``_init_weights`` over every sub-module: Linear weights from a
+    truncated normal (std 0.02), biases 0; LayerNorms (and their subclasses) 1, 0.
+    Convolutions keep PyTorch's default initialisation."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
 
 
 class BackboneOutput(NamedTuple):
@@ -87,7 +94,7 @@ class ViT(VisionTransformer):
                  patch_size=16,
                  use_mask_token: bool = False,
                  out_indices=-1,
-                 init_cfg=DEFAULT_INIT,
+                 init_cfg=None,
                  **kwargs):
         if isinstance(arch, str):
             if arch not in ARCHS:
@@ -121,9 +128,19 @@ class ViT(VisionTransformer):
         return sorted(set(self.out_indices) - {self.num_layers - 1})
 
     def init_weights(self):
-        super().init_weights()
+        """DINO / iBOT's ViT initialisation (``VisionTransformer.__init__``): position
+        embedding and cls token from a truncated normal (std 0.02), then
+        :func:`trunc_normal_init_`; the patch embedding keeps PyTorch's default and
+        the mask token (iBOT's ``masked_embed``) starts at 0. An ``init_cfg`` (e.g.
+        ``Pretrained``) is mmengine's instead."""
+        if self.init_cfg is not None:
+            return super().init_weights()
+        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        nn.init.trunc_normal_(self.cls_token, std=0.02)
+        trunc_normal_init_(self)
         if self.mask_token is not None:
-            nn.init.trunc_normal_(self.mask_token, std=0.02)
+            nn.init.zeros_(self.mask_token)
+        self._is_init = True
 
     def train(self, mode: bool = True):
         super().train(mode)  # mmpretrain's returns None; nn.Module's contract is self

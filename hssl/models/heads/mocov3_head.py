@@ -6,7 +6,8 @@ where ``with_last_bn``, a BN (affine-free in MoCo v3's projector).
 * projector (a network branch's projection head): ``num_layers=3``,
   hidden 4096, out 256, ``with_last_bn_affine=False``;
 * predictor (student side only, one per student branch): ``num_layers=2``,
-  hidden 4096, out 256, ``with_last_bn=False``.
+  hidden 4096, out 256, also ending with an affine-free BN (MoCo v3's ViT
+  predictor is ``_build_mlp(2, ...)``, the same builder).
 
 ``norm_cfg``: ``dict(type='SyncBN')`` for multi-GPU runs (MoCo v3 converts
 its BNs to SyncBN; on one process it acts as BN), ``dict(type='BN1d')`` on

@@ -50,5 +50,6 @@ class InfoNCELoss(nn.Module):
 
     def forward(self, query: Tensor, key: Tensor) -> Tensor:
         logits, labels = self.logits(query, key)
-        loss = F.cross_entropy(logits.float(), labels)
+        # at least fp32 (logits of an fp16/bf16 forward), fp64 stays fp64
+        loss = F.cross_entropy(logits.to(torch.promote_types(logits.dtype, torch.float32)), labels)
         return loss * (2 * self.temperature) if self.scale_by_2t else loss

@@ -23,6 +23,12 @@ Base and auxiliary outputs keep separate projection heads (Tab. XVI);
 ``share_last_layer`` shares the weight-normalised last layer between them, as
 the official code does.
 
+The loss terms of the branches that learn one target are averaged
+(``reduction='mean'``, the default): the HSSL code's ``PretrainLoss`` computes
+0.5 L(z1^h, z2^b) + 0.5 L(z1^h, z2^h), and with iBOT 0.5 (patch_b + patch_h)
+at patch level. ``reduction='sum'`` is Eq. 1 as printed (twice the HSSL
+gradients). :meth:`loss_terms` turns pairs into weighted terms.
+
 Deep-to-shallow supervision (SDSSL, Jang et al. WACV 2023; the "DTS" of
 Tab. XIX), ``intermediate=dict(layers=None, weight=r)``: every chosen block's
 cls token, through the backbone's shared final norm, gets its own projector
@@ -81,6 +87,8 @@ class HeterogeneousNetwork(BaseModule):
         share_last_layer: share the projector's ``last_layer`` (and
             ``patch_last_layer`` where there is one) between the base and
             auxiliary projectors of a pair.
+        reduction: ``'mean'`` or ``'sum'`` over the predictions of one target
+            (see above).
         intermediate: deep-to-shallow supervision (see above), a dict with
             ``layers`` (block indices, 0-based; None: all but the last),
             ``weight`` (r, default 1.0) and optionally ``projector`` (the
@@ -93,9 +101,14 @@ class HeterogeneousNetwork(BaseModule):
                  auxiliary: Union[None, dict, Sequence[dict]] = None,
                  aux_projector: Optional[dict] = None,
                  share_last_layer: bool = False,
+                 reduction: str = 'mean',
                  intermediate: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        if reduction not in ('mean', 'sum'):
+            raise ValueError(f'HeterogeneousNetwork: reduction must be "mean" (the HSSL code) '
+                             f'or "sum" (Eq. 1 as printed), got {reduction!r}')
+        self.reduction = reduction
         aux_cfgs = self._name_heads(auxiliary)
         backbone = _continue_drop_path(backbone, aux_cfgs)
         inter = _intermediate_layers(intermediate, backbone, aux_cfgs, projector)
@@ -144,6 +157,16 @@ class HeterogeneousNetwork(BaseModule):
         target = self.hssl_pairs[0][0]
         weight = self.intermediate_weight * self.intermediate_ramp / len(self.intermediate_branches)
         return self.hssl_pairs + [(target, (b,), weight) for b in self.intermediate_branches]
+
+    def loss_terms(self, pairs: Optional[Sequence] = None) -> List[Tuple[str, str, float]]:
+        """[(target, prediction branch, weight)] of ``pairs`` (default :attr:`pairs`):
+        with ``reduction='mean'`` a pair's weight is shared by its predictions."""
+        terms = []
+        for target, predictions, weight in (self.pairs if pairs is None else pairs):
+            if self.reduction == 'mean':
+                weight = weight / len(predictions)
+            terms.extend((target, branch, weight) for branch in predictions)
+        return terms
 
     def init_weights(self):
         """Initialise the backbone from the seed itself, then the rest.
