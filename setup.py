@@ -20,6 +20,7 @@ RUNTIME = [
     'mmpretrain>=1.2,<1.3',
     'mmcv-lite>=2.0,<2.4',
     'timm>=1.0,<2',
+    'kornia>=0.7.2,<0.10',  # the GPU colour augmentation (MultiViewAugmentPreprocessor)
     'scikit-learn>=1.3',
     'numpy>=1.24',
     'pillow>=9',

@@ -25,6 +25,8 @@ from hssl.engine.optim_wrapper import OptimWrapper
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
+from hssl.engine.hooks.ema_teacher import ema_update
+
 PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
 
@@ -54,28 +56,51 @@ def total_loss(model: nn.Module, views: Sequence[Tensor], masks: Optional[Sequen
     return model.parse_losses(losses)[0]
 
 
+def adamw(params, lr: float, fused: Optional[bool] = None) -> torch.optim.AdamW:
+    """AdamW (weight decay 0.04): fused where torch has the fused kernel for
+    the parameters' device (CUDA; the CPU since torch 2.4) unless ``fused`` is
+    False; else the foreach implementation. On a CPU the fused kernel does
+    each tensor's whole update in one pass, 4-6x less time than foreach, which
+    on the CPU runs one kernel per tensor and step of the update."""
+    params = list(params)
+    if fused is not False:
+        try:
+            return torch.optim.AdamW(params, lr=lr, weight_decay=0.04, fused=True)
+        except RuntimeError:
+            if fused:
+                raise
+    return torch.optim.AdamW(params, lr=lr, weight_decay=0.04, foreach=True)
+
+
 class TrainStep:
     """One training step of a DINO/iBOT-style algorithm, as the runner does it:
     loss under autocast, backward, per-tensor gradient clipping (3.0), AdamW, then the
-    teacher's EMA update and ``zero_grad(set_to_none=True)``.
+    teacher's EMA update (foreach, :func:`~hssl.engine.hooks.ema_teacher.ema_update`)
+    and ``zero_grad(set_to_none=True)``.
 
     Args:
         model: a :class:`~hssl.models.algorithms.SelfSupervisedAlgorithm`.
         precision: 'fp32', 'bf16' or 'fp16' (autocast dtype).
-        fused: fused AdamW (CUDA); False uses the foreach implementation.
+        fused: AdamW implementation: None (default) fused where supported,
+            True fused (an error where unsupported), False foreach.
+        ema: 'foreach' (:func:`ema_update`) or 'loop' (mmengine's
+            ``update_parameters``, one tensor at a time), for comparisons.
         lr, momentum: AdamW lr and teacher momentum (values do not matter for speed).
     """
 
-    def __init__(self, model: nn.Module, precision: str = 'fp32', fused: bool = False,
-                 lr: float = 5e-4, momentum: float = 0.996, max_norm: float = 3.0):
+    def __init__(self, model: nn.Module, precision: str = 'fp32', fused: Optional[bool] = None,
+                 lr: float = 5e-4, momentum: float = 0.996, max_norm: float = 3.0,
+                 ema: str = 'foreach'):
+        if ema not in ('foreach', 'loop'):
+            raise ValueError(f"TrainStep: ema must be 'foreach' or 'loop', got {ema!r}")
+        self.ema = ema
         if precision not in PRECISIONS:
             raise ValueError(f'TrainStep: precision {precision!r} not in {sorted(PRECISIONS)}')
         self.model = model.train()
         self.device = next(model.parameters()).device
         self.dtype = PRECISIONS[precision]
-        params = [p for p in model.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.04, fused=fused or None,
-                                      foreach=None if fused else True)
+        optimizer = adamw((p for p in model.parameters() if p.requires_grad), lr, fused)
+        self.fused = bool(optimizer.defaults.get('fused'))
         self.optim_wrapper = OptimWrapper(optimizer,  # the recipes: per-tensor clipping
                                           clip_grad=dict(type='per_tensor', max_norm=max_norm))
         if getattr(model, 'with_teacher', False):
@@ -94,7 +119,10 @@ class TrainStep:
         loss = self.losses(views, masks)
         self.optim_wrapper.update_params(loss)  # backward, clip, step, zero_grad
         if getattr(self.model, 'with_teacher', False):
-            self.model.teacher.update_parameters(self.model.student)
+            if self.ema == 'foreach':
+                ema_update(self.model.teacher, self.model.student)
+            else:
+                self.model.teacher.update_parameters(self.model.student)
         for p in self.model.parameters():  # gradients are not kept between steps
             p.grad = None
         return float(loss.detach())

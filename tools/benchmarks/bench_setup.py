@@ -23,7 +23,7 @@ METHODS = ('dino', 'ibot')
 
 
 def model_config(method: str, arch: str, patch_size: int, img_size: int, head=None,
-                 depth: int = 3, out_channels=None) -> Config:
+                 depth: int = 3, out_channels=None, hidden_channels=None) -> Config:
     """Config (with ``model``) of the baseline (head None) or its HSSL variant
     (``head``: a head type, built with ``depth``, or a whole auxiliary config)."""
     if method not in METHODS:
@@ -35,6 +35,9 @@ def model_config(method: str, arch: str, patch_size: int, img_size: int, head=No
         model['network']['auxiliary'] = dict(head)
     elif head is not None:
         model['network']['auxiliary'] = dict(type=head, depth=depth, first_shortcut=False)
+    if hidden_channels is not None:  # toy runs: a narrow projector MLP
+        model['network']['projector'].update(hidden_channels=hidden_channels,
+                                             bottleneck_channels=min(256, hidden_channels))
     if out_channels is not None:
         model['network']['projector']['out_channels'] = out_channels
         for key in ('loss', 'patch_loss'):
@@ -55,10 +58,16 @@ def add_arguments(p: argparse.ArgumentParser, arch='small', patch=16, global_siz
     p.add_argument('--local-crops', type=non_negative_int, default=local)
     p.add_argument('--batch', type=positive_int, default=batch, help='images per step (per device)')
     p.add_argument('--out-channels', type=positive_int, help='projection width (default: the config\'s)')
+    p.add_argument('--hidden-channels', type=positive_int,
+                   help='projector MLP width (default: the config\'s 2048; toy runs)')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--precision', choices=sorted(PRECISIONS), default=precision,
                    help='autocast dtype of the step (bf16 on a GPU)')
-    p.add_argument('--fused', action='store_true', help='fused AdamW (CUDA)')
+    p.add_argument('--fused', dest='fused', action='store_true', default=None,
+                   help='fused AdamW, an error where torch has no fused kernel (default: '
+                        'fused where it has one, CUDA and CPU, else foreach)')
+    p.add_argument('--foreach', dest='fused', action='store_false',
+                   help='foreach AdamW instead of fused')
     p.add_argument('--threads', type=positive_int, help='torch CPU threads (default: torch\'s)')
     p.add_argument('--seed', type=int, default=0)
 
@@ -67,7 +76,7 @@ def build(args, head):
     """The benchmark model (on args.device, train mode) for ``head`` (None: baseline;
     a type name or a whole auxiliary config, see :func:`model_config`)."""
     cfg = model_config(args.method, args.arch, args.patch_size, args.global_size, head,
-                       args.depth, args.out_channels)
+                       args.depth, args.out_channels, args.hidden_channels)
     logging.disable(logging.INFO)  # mmengine logs every parameter's initialisation
     try:
         return build_model(cfg, None, device=args.device, seed=args.seed).train()

@@ -2,11 +2,12 @@
 
     python tools/benchmarks/overhead.py [--method ibot] [--arch small] [--head ConvNeXtHead]
         [--depth 3] [--global-size 64] [--local-size 32] [--local-crops 4] [--batch 8]
-        [--device cpu|cuda] [--precision fp32|bf16] [--fused] [--steps 20] [--warmup 3]
+        [--device cpu|cuda] [--precision fp32|bf16] [--foreach] [--steps 20] [--warmup 3]
         [--profile N] [--parallel convnext_tiny]
 
 Builds both models (same seed) and times full training steps (teacher and
-student forward, backward, clipped AdamW, EMA update) in turns, step by step,
+student forward, backward, clipped AdamW (fused where torch has the kernel, CPU
+included; ``--foreach`` for the foreach one), foreach EMA update) in turns, step by step,
 on the same synthetic multi-crop batch, so both see the same machine load;
 the first ``--warmup`` rounds are dropped and medians are reported. Peak
 memory per model: see :mod:`hssl.apis.benchmark` (static + step peak; CUDA
@@ -47,6 +48,9 @@ def parse_args(argv=None):
     p.add_argument('--warmup', type=non_negative_int, default=3, help='steps per model not measured')
     p.add_argument('--flops-only', action='store_true',
                    help='only count FLOPs per image (meta device: any size, no time, no memory)')
+    p.add_argument('--compare-updates', action='store_true',
+                   help='also time both models with foreach AdamW and mmengine\'s per-tensor EMA '
+                        'loop (the update before fused AdamW / foreach EMA), all four in turns')
     p.add_argument('--profile', type=non_negative_int, default=0, metavar='N',
                    help='print the top N operators (self time) of one HSSL step')
     p.add_argument('--parallel', metavar='MODEL',
@@ -77,12 +81,23 @@ def main(argv=None):
     if args.flops_only:
         print(f'{args.method} ViT-{args.arch}/{args.patch_size} + {args.head} depth {args.depth}, '
               f'2 x {args.global_size} + {args.local_crops} x {args.local_size} px: {flop_line}')
-        return flops['hssl'] / flops['baseline'], None
+        return dict(flops=flops['hssl'] / flops['baseline'])
     print(f'{args.method} ViT-{args.arch}/{args.patch_size}, head {args.head} depth {args.depth}, '
           f'2 x {args.global_size} + {args.local_crops} x {args.local_size} px, batch {args.batch}, '
-          f'{args.device}, {args.precision}, {torch.get_num_threads()} threads, '
+          f'{args.device}, {args.precision}, {"fused" if steps["hssl"].fused else "foreach"} AdamW, '
+          f'{torch.get_num_threads()} threads, '
           f'{args.steps} steps after {args.warmup} warm-up, torch {torch.__version__}')
-    times = interleaved_timings(steps, x, masks, args.steps, args.warmup)
+    timed = dict(steps)
+    if args.compare_updates:
+        timed['baseline, foreach AdamW + EMA loop'] = TrainStep(build(args, None), args.precision,
+                                                                False, ema='loop')
+        timed['hssl, foreach AdamW + EMA loop'] = TrainStep(build(args, args.head), args.precision,
+                                                            False, ema='loop')
+    times = interleaved_timings(timed, x, masks, args.steps, args.warmup)
+    if args.compare_updates:
+        old = [summary(times[f'{n}, foreach AdamW + EMA loop'])['median'] for n in ('baseline', 'hssl')]
+        print(f'foreach AdamW + EMA loop: baseline {old[0] * 1e3:.1f} ms, hssl {old[1] * 1e3:.1f} '
+              f'ms, time x{old[1] / old[0]:.2f}')
     rows = {}
     for name, step in steps.items():
         s = summary(times[name])
@@ -107,7 +122,7 @@ def main(argv=None):
         mp = rows['parallel']['peak'] / rows['baseline']['peak']
         print(f'parallel ({args.parallel}): time x{tp:.2f} memory x{mp:.2f}')
     print(f'overhead: time x{t:.2f} memory x{m:.2f}')
-    return t, m
+    return dict(time=t, memory=m, flops=flops['hssl'] / flops['baseline'])
 
 
 if __name__ == '__main__':

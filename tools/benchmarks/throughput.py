@@ -61,7 +61,7 @@ def main(argv=None):
     device = torch.cuda.get_device_name(args.device) if args.device.startswith('cuda') else 'cpu'
     print(f'{args.method} + {args.head or "no head (baseline)"} ViT-{args.arch}/{args.patch_size}, '
           f'2 x {args.global_size} + {args.local_crops} x {args.local_size} px, batch {args.batch}, '
-          f'{args.precision}{", fused AdamW" if args.fused else ""}, {device}, '
+          f'{args.precision}, {"fused" if step.fused else "foreach"} AdamW, {device}, '
           f'{torch.get_num_threads()} threads, torch {torch.__version__}')
     print(f'backbone forward: {fwd_g / 1e9:.2f} GFLOP at {args.global_size} px, '
           f'{fwd_l / 1e9:.2f} at {args.local_size} px (issue, ViT-B/16: 35.1 at 224, 6.4 at 96)')

@@ -33,6 +33,19 @@ def build_transforms(pipeline: Sequence) -> list:
         return [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
 
 
+def gather_view_keys(results: dict, per_view: Sequence[dict]) -> dict:
+    """``results`` with ``img`` the list of the views' images and every key a
+    view added (absent from ``results``) a list aligned with the views
+    (``None`` where a view lacks it)."""
+    added = []  # keys added by any view, in order of first appearance
+    for out in per_view:
+        added += [k for k in out if k != 'img' and k not in results and k not in added]
+    results['img'] = [out['img'] for out in per_view]
+    for key in added:
+        results[key] = [out.get(key) for out in per_view]
+    return results
+
+
 @TRANSFORMS.register_module()
 class MultiCrop(BaseTransform):
     """Apply groups of view pipelines to one image; return all views.
@@ -76,41 +89,48 @@ class MultiCrop(BaseTransform):
         return sum(self.nums)
 
     def transform(self, results: dict) -> Optional[dict]:
-        views, per_view = [], []
+        per_view = []
         for num, pipeline in zip(self.nums, self.pipelines):
             for _ in range(num):
                 out = pipeline(copy.deepcopy(results))
                 if out is None:
                     return None
-                views.append(out['img'])
                 per_view.append(out)
-        added = []  # keys added by any view, in order of first appearance
-        for out in per_view:
-            added += [k for k in out if k != 'img' and k not in results and k not in added]
-        results['img'] = views
-        for key in added:
-            results[key] = [out.get(key) for out in per_view]
-        return results
+        return gather_view_keys(results, per_view)
 
     def __repr__(self) -> str:
         body = ''.join(f'\n  {n} x {p}' for n, p in zip(self.nums, self.pipelines))
         return f'{self.__class__.__name__}({body})'
 
 
-def _check_size(name: str, value) -> int:
+def _check_size(name: str, value, owner: str = 'DINOMultiCrop') -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f'DINOMultiCrop: {name} must be a positive integer, got {value!r}')
+        raise ValueError(f'{owner}: {name} must be a positive integer, got {value!r}')
     return value
 
 
-def _check_scale(name: str, value) -> Tuple[float, float]:
+def _check_scale(name: str, value, owner: str = 'DINOMultiCrop') -> Tuple[float, float]:
     ok = (isinstance(value, Sequence) and len(value) == 2
           and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value))
     if not ok or not 0 < value[0] <= value[1] <= 1:
         raise ValueError(
-            f'DINOMultiCrop: {name} must be (min, max) with 0 < min <= max <= 1, '
+            f'{owner}: {name} must be (min, max) with 0 < min <= max <= 1, '
             f'got {value!r}')
     return float(value[0]), float(value[1])
+
+
+def check_crop_args(owner: str, global_crops_size, local_crops_size, global_crops_scale,
+                    local_crops_scale, local_crops_number):
+    """DINO's crop arguments checked, one clear error naming ``owner``:
+    (global size, local size, global scale, local scale, local number)."""
+    if (isinstance(local_crops_number, bool) or not isinstance(local_crops_number, int)
+            or local_crops_number < 0):
+        raise ValueError(f'{owner}: local_crops_number must be an integer >= 0, '
+                         f'got {local_crops_number!r}')
+    return (_check_size('global_crops_size', global_crops_size, owner),
+            _check_size('local_crops_size', local_crops_size, owner),
+            _check_scale('global_crops_scale', global_crops_scale, owner),
+            _check_scale('local_crops_scale', local_crops_scale, owner), local_crops_number)
 
 
 def dino_view_pipeline(size: int, scale: Tuple[float, float], blur_prob: float,
@@ -178,14 +198,9 @@ class DINOMultiCrop(MultiCrop):
                  local_extra_pipeline: Sequence[dict] = (),
                  interpolation: str = 'bicubic',
                  backend: str = 'pillow'):
-        g_size = _check_size('global_crops_size', global_crops_size)
-        l_size = _check_size('local_crops_size', local_crops_size)
-        g_scale = _check_scale('global_crops_scale', global_crops_scale)
-        l_scale = _check_scale('local_crops_scale', local_crops_scale)
-        if (isinstance(local_crops_number, bool) or not isinstance(local_crops_number, int)
-                or local_crops_number < 0):
-            raise ValueError('DINOMultiCrop: local_crops_number must be an integer >= 0, '
-                             f'got {local_crops_number!r}')
+        g_size, l_size, g_scale, l_scale, _ = check_crop_args(
+            'DINOMultiCrop', global_crops_size, local_crops_size, global_crops_scale,
+            local_crops_scale, local_crops_number)
         self.global_crops_size, self.local_crops_size = g_size, l_size
         self.local_crops_number = local_crops_number
         kw = dict(interpolation=interpolation, backend=backend)
