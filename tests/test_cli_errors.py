@@ -276,7 +276,7 @@ def test_dist_train_checks_once_before_the_processes_and_keeps_the_users_directo
     assert head.stderr.splitlines() == [
         'train.py: error: network.auxiliary (aux): ConvNeXtHead has no option "frist_shortcut". '
         'Did you mean "first_shortcut"? Its options: depth, drop_path_rate, first_shortcut, '
-        'in_channels, init_cfg, kernel_size, layer_scale_init_value, mlp_ratio']
+        'in_channels, init_cfg, kernel_size, layer_scale_init_value, mlp_ratio, structure']
     assert dist_train('mine.py', 'two').stderr.strip() == \
         "dist_train.sh: error: NGPUS must be an integer >= 1, got 'two'"
     started = dist_train('mine.py', '2', '--work-dir', 'work_dirs/mine')

@@ -50,6 +50,9 @@ def test_quiet_console_filters_the_console_not_the_file(tmp_path):
 def _runner_config(work_dir):
     cfg = Config.fromfile(osp.join(HERE, 'tiny_digits_config.py'))
     cfg.work_dir = str(work_dir)
+    # mmengine names its logger by experiment: two runners built within one second
+    # would share the first one's logger (and log file) without a name of their own
+    cfg.experiment_name = f'quiet_console_{osp.basename(str(work_dir))}'
     return cfg
 
 

@@ -313,6 +313,10 @@ VARIANTS = {
         'depth-1 ConvNeXt ablation, one projector shared by base and head (Tab. XVI)',
     'configs/hssl/design/dino_vits_parallel_convnext_tiny.py':
         'the DINO ViT-S/16 recipe + a whole ConvNeXt-T beside it on the images (Tab. XVII)',
+    'configs/hssl/ibot_vitb_convnext_device_aug.py':
+        'the main recipe (iBOT + HSSL ViT-B/16) with the colour augmentation on the GPU: '
+        'the same hyper-parameters, the same augmentation distribution '
+        '(docs/user_guides/data.md)',
 }
 
 # small CPU / CIFAR recipes: no official counterpart
