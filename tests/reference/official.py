@@ -5,7 +5,7 @@ docstring) line for line in what it computes, so that hssl can be compared with
 it in fp64. Nothing here imports hssl.
 """
 import math
-from typing import Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch

@@ -6,17 +6,14 @@ official run on purpose (explained there, e.g. MoCo v3 trained for 100 rather
 than 300 epochs), the schedule is checked at hssl's value of that row, with the
 official rule.
 """
-import importlib.util
 import os.path as osp
+import sys
 
 from conftest import REPO
 
-_spec = importlib.util.spec_from_file_location(
-    'recipe_official', osp.join(REPO, 'tools', 'analysis', 'recipe_official.py'))
-ro = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ro)
+sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))  # as tests/test_recipe_table.py
+import recipe_official as ro  # noqa: E402
 
-METHOD = {'dino': 'dino', 'ibot': 'ibot', 'mocov3': 'mocov3', 'mae': 'mae'}
 # rows whose official value the recipe does not use, on purpose (see ro.EXPLAIN): hssl's
 INTENDED = {'mocov3': dict(epochs=100, warmup_epochs=10)}
 
@@ -27,7 +24,7 @@ def _value(values, key):
 
 def _recipe(recipe_id: str, gpus: int) -> dict:
     _, _, values = ro.OFFICIAL[recipe_id]
-    method = METHOD[recipe_id.split('_')[0]]
+    method = recipe_id.split('_')[0]  # dino, ibot, mocov3 or mae
     total = _value(values, 'total_batch')
     clip = _value(values, 'clip_max')
     r = dict(
@@ -48,7 +45,8 @@ def _recipe(recipe_id: str, gpus: int) -> dict:
                  local_crops_scale=local[2])
     if method == 'ibot':
         _, ratio, var = _value(values, 'mask')
-        r.update(pred_ratio=ratio, pred_ratio_var=var)
+        r.update(pred_ratio=ratio, pred_ratio_var=var,
+                 teacher_patch_temp=_value(values, 'teacher_patch_temp'))
     r.update(INTENDED.get(method, {}))
     return r
 

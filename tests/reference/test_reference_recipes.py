@@ -134,12 +134,16 @@ def test_schedules_are_official(name):
                                                              EPOCH_LENGTH), rtol=1e-12)
     if 'teacher_temp' in ref:
         warm, temp, epochs = ref['teacher_temp']
-        cls, patch = official.teacher_temp_schedules(warm, temp, warm, max(temp, 0.07), epochs,
-                                                     ref['epochs'])
         tt = hook(cfg, TeacherTempHook)
-        np.testing.assert_allclose([tt.temp_at(e) for e in range(ref['epochs'])], cls)
-        if ref['method'] == 'ibot':
+        if ref['method'] == 'ibot':  # iBOT's one warm-up length for both temperatures
+            patch_warm, patch_temp, patch_epochs = ref['teacher_patch_temp']
+            assert patch_epochs == epochs
+            cls, patch = official.teacher_temp_schedules(warm, temp, patch_warm, patch_temp,
+                                                         epochs, ref['epochs'])
             np.testing.assert_allclose([tt.temp_at(e, True) for e in range(ref['epochs'])], patch)
+        else:
+            cls, _ = official.teacher_temp_schedules(warm, temp, warm, temp, epochs, ref['epochs'])
+        np.testing.assert_allclose([tt.temp_at(e) for e in range(ref['epochs'])], cls)
         assert hook(cfg, FreezeLastLayerHook).epochs == ref['freeze_last_layer']
 
 

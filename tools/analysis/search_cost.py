@@ -30,6 +30,7 @@ from hssl.utils.cli import ArgumentParser, existing_file, non_negative_int, posi
 import hssl  # noqa: F401
 from hssl.apis import build_model
 from hssl.apis.search import HEAD_TYPES, search_config
+from hssl.engine.hooks.ema_teacher import ema_update
 from hssl.utils import register_all_modules
 
 
@@ -87,7 +88,7 @@ def main():
             sync(args.device)
             start = time.perf_counter()
             model.train_step(batch, wrapper)
-            model.teacher.update_parameters(model.student)  # EMATeacherHook's step
+            ema_update(model.teacher, model.student)  # EMATeacherHook's step
             sync(args.device)
             if i >= args.warmup:
                 times.append(time.perf_counter() - start)
