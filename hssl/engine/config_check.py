@@ -34,7 +34,7 @@ from typing import Iterable, List, Optional, Set
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-from hssl.models.builder import accepted_keys
+from hssl.models.builder import accepted_keys, unknown_option
 from hssl.registry import DATASETS, HOOKS, LOOPS, MODELS, TRANSFORMS
 
 __all__ = ['ConfigError', 'check_cfg_options', 'check_config', 'config_variables',
@@ -65,12 +65,7 @@ def known_top_level_keys() -> Set[str]:
 
 
 def _unknown(where: str, owner: str, key: str, options: Iterable[str], extra: str = '') -> ConfigError:
-    options = sorted(set(options))
-    close = difflib.get_close_matches(key, options, n=1)
-    hint = f' Did you mean "{close[0]}"?' if close else ''
-    prefix = f'{where}: ' if where else ''
-    return ConfigError(f'{prefix}{owner} has no option "{key}".{hint} Its options: '
-                       f'{", ".join(options)}{extra}')
+    return ConfigError(unknown_option(where, owner, key, options) + extra)
 
 
 def check_keys(where: str, owner: str, cfg: dict, options: Iterable[str],

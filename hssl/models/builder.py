@@ -25,6 +25,16 @@ def accepted_keys(cls) -> Optional[List[str]]:
     return None
 
 
+def unknown_option(where: str, owner: str, key: str, options) -> str:
+    """'<where>: <owner> has no option "<key>". Did you mean ...? Its options: ...'
+    (each option once, sorted), the message of every misspelt option."""
+    options = sorted(set(options))
+    close = difflib.get_close_matches(key, options, n=1)
+    hint = f' Did you mean "{close[0]}"?' if close else ''
+    prefix = f'{where}: ' if where else ''
+    return f'{prefix}{owner} has no option "{key}".{hint} Its options: {", ".join(options)}'
+
+
 def build_component(cfg: dict, where: str, **defaults):
     """``MODELS.build(dict(cfg, **defaults))`` with a clear error for unknown keys.
 
@@ -40,8 +50,5 @@ def build_component(cfg: dict, where: str, **defaults):
     if allowed is not None:
         for key in cfg:
             if key != 'type' and key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f' Did you mean "{close[0]}"?' if close else ''
-                raise TypeError(f'{where}: {cls.__name__} has no option "{key}".{hint} '
-                                f'Its options: {", ".join(sorted(allowed))}')
+                raise TypeError(unknown_option(where, cls.__name__, key, allowed))
     return MODELS.build(cfg)
