@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import weight_norm
 
+from hssl.models.backbones.vit import trunc_normal_init_
 from hssl.registry import MODELS
 
 
@@ -60,11 +61,8 @@ class DINOProjectionHead(BaseModule):
 
     def init_weights(self):
         super().init_weights()
-        if self.init_cfg is None:
-            for m in self.mlp.modules():
-                if isinstance(m, nn.Linear):
-                    nn.init.trunc_normal_(m.weight, std=0.02)
-                    nn.init.zeros_(m.bias)
+        if self.init_cfg is None:  # DINOHead._init_weights; the last layer keeps torch's init
+            trunc_normal_init_(self.mlp)
         self._reset_gain()
 
     def forward(self, x: Tensor, patch: bool = False) -> Tensor:
