@@ -133,6 +133,13 @@ def check_crop_args(owner: str, global_crops_size, local_crops_size, global_crop
             _check_scale('local_crops_scale', local_crops_scale, owner), local_crops_number)
 
 
+# DINO's DataAugmentationDINO: what differs between the kinds of views, the
+# probabilities of Gaussian blur and solarisation (the CPU pipeline here and the
+# device path, hssl/models/data_preprocessors/color_augment.py, both read them)
+DINO_GLOBAL_VIEWS = (dict(blur_prob=1.0), dict(blur_prob=0.1, solarize_prob=0.2))
+DINO_LOCAL_VIEW = dict(blur_prob=0.5)
+
+
 def dino_view_pipeline(size: int, scale: Tuple[float, float], blur_prob: float,
                        solarize_prob: float = 0., interpolation: str = 'bicubic',
                        backend: str = 'pillow') -> List[dict]:
@@ -206,8 +213,8 @@ class DINOMultiCrop(MultiCrop):
         kw = dict(interpolation=interpolation, backend=backend)
         g_extra, l_extra = list(global_extra_pipeline), list(local_extra_pipeline)
         super().__init__(groups=[
-            dict(num=1, pipeline=dino_view_pipeline(g_size, g_scale, 1.0, **kw) + g_extra),
-            dict(num=1, pipeline=dino_view_pipeline(g_size, g_scale, 0.1, 0.2, **kw) + g_extra),
+            *(dict(num=1, pipeline=dino_view_pipeline(g_size, g_scale, **probs, **kw) + g_extra)
+              for probs in DINO_GLOBAL_VIEWS),
             dict(num=local_crops_number,
-                 pipeline=dino_view_pipeline(l_size, l_scale, 0.5, **kw) + l_extra),
+                 pipeline=dino_view_pipeline(l_size, l_scale, **DINO_LOCAL_VIEW, **kw) + l_extra),
         ])

@@ -23,6 +23,7 @@ from typing import List, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
+from hssl.datasets.transforms.multi_crop import DINO_GLOBAL_VIEWS, DINO_LOCAL_VIEW
 from hssl.registry import MODELS
 
 
@@ -98,8 +99,8 @@ class DINOColorAugment(nn.Module):
                              f'got {local_crops_number!r}')
         if num_global not in (1, 2):
             raise ValueError(f'DINOColorAugment: num_global must be 1 or 2, got {num_global!r}')
-        groups = [(1, dict(blur_prob=1.0)), (1, dict(blur_prob=0.1, solarize_prob=0.2))]
-        groups = groups[:num_global] + [(local_crops_number, dict(blur_prob=0.5))]
+        groups = [(1, probs) for probs in DINO_GLOBAL_VIEWS[:num_global]]
+        groups.append((local_crops_number, DINO_LOCAL_VIEW))
         self.nums = [n for n, _ in groups if n > 0]
         self.augments = nn.ModuleList(ViewColorAugment(**kw) for n, kw in groups if n > 0)
 
