@@ -2,7 +2,7 @@
 
 The intermediate-layer terms of :class:`~hssl.models.networks.HeterogeneousNetwork`
 (``intermediate=dict(weight=r)``) weigh r * ramp / n each, with, at iteration
-t of T (DESIGN.md Sec. 3, SDSSL: the intermediate weight ramps by cosine from
+t of T (SDSSL, Jang et al. WACV 2023: the intermediate weight ramps by cosine from
 0 to r):
 
     ramp_t = (1 - cos(pi * t / T)) / 2          (0 at the start, 1 at the end)

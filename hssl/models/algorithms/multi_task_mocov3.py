@@ -1,6 +1,6 @@
 """MoCo v3 with global, cutout and local views and one predictor per view type.
 
-Multi-task asymmetric Siamese SSL (arXiv 2602.05845; DESIGN.md Sec. 3): with
+Multi-task asymmetric Siamese SSL (arXiv 2602.05845; docs/user_guides/related_methods.md): with
 multi-crop, a predictor shared by all views destabilises predictor-based
 methods (BYOL, SimSiam, MoCo v3); one predictor per view type fixes it, and
 each view type is its own alignment task. The targets are the momentum
