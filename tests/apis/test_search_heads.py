@@ -6,14 +6,14 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
 from mmengine.config import Config
 
 from hssl.apis.search import (chosen_head_config, head_configs, rank_heads, search_config,
                               subset_indices)
 from hssl.registry import MODELS
+from tests import DATA, REPO
 
-TINY = osp.join(REPO, 'tests', 'tiny_digits_config.py')
+TINY = osp.join(DATA, 'tiny_digits_config.py')
 
 
 def test_heads_side_by_side_take_the_config_head_options():

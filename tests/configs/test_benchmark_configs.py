@@ -6,7 +6,6 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import REPO
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmpretrain.models.backbones import VisionTransformer
@@ -15,6 +14,7 @@ from hssl.apis import build_runner
 from hssl.models.backbones.vit import ARCHS
 from hssl.registry import MODELS
 from hssl.utils.model_converters import backbone_state_dict, to_mmpretrain
+from tests import REPO
 
 CONFIGS = ['linear_vits16_in1k', 'linear_vitb16_in1k', 'finetune_vits16_in1k',
            'finetune_vitb16_in1k', 'linear_vitt4_cifar10', 'finetune_vitt4_cifar10']

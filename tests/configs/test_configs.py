@@ -1,18 +1,10 @@
 """The shipped recipes build the models they claim, unchanged."""
-import os.path as osp
-
 import torch
-from conftest import REPO
-from mmengine.config import Config
 
 from hssl.registry import MODELS
 
 
-def load(name):
-    return Config.fromfile(osp.join(REPO, 'configs', name))
-
-
-def test_hssl_recipe_differs_from_its_baseline_only_by_the_head():
+def test_hssl_recipe_differs_from_its_baseline_only_by_the_head(load):
     base, hssl = load('dino/dino_vits16_100e_in1k.py'), load('hssl/dino_vits_convnext.py')
     assert 'auxiliary' not in base.model.network
     aux = hssl.model.network.pop('auxiliary')
@@ -22,7 +14,7 @@ def test_hssl_recipe_differs_from_its_baseline_only_by_the_head():
     assert hssl.param_scheduler == base.param_scheduler
 
 
-def test_dino_vits_convnext_builds_vit_s16_with_depth3_head_and_trains_a_step():
+def test_dino_vits_convnext_builds_vit_s16_with_depth3_head_and_trains_a_step(load):
     cfg = load('hssl/dino_vits_convnext.py')
     assert cfg.train_dataloader.batch_size * 8 == 512  # DINO's vanilla run: 8 GPUs x 64
     model = MODELS.build(cfg.model)

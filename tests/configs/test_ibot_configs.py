@@ -5,23 +5,19 @@ import tarfile
 
 import pytest
 import torch
-from conftest import REPO
 from mmengine.config import Config
 
 from hssl.apis import build_runner
 from hssl.registry import MODELS
 from hssl.utils.checkpoint import safe_load
+from tests import DATA, REPO
 
 CONFIGS = ['ibot/ibot_vits16_100e_in1k.py', 'ibot/ibot_vitb16_100e_in1k.py',
            'hssl/ibot_vits_convnext.py', 'hssl/ibot_vitb_convnext.py',
            'ibot/ibot_vitt4_cifar10.py', 'hssl/ibot_vitt4_convnext_cifar10.py']
 
 
-def load(name):
-    return Config.fromfile(osp.join(REPO, 'configs', name))
-
-
-def test_hssl_recipes_differ_from_their_baselines_only_by_the_head():
+def test_hssl_recipes_differ_from_their_baselines_only_by_the_head(load):
     for base, hssl in (('ibot/ibot_vitb16_100e_in1k.py', 'hssl/ibot_vitb_convnext.py'),
                        ('ibot/ibot_vitt4_cifar10.py', 'hssl/ibot_vitt4_convnext_cifar10.py')):
         b, h = load(base), load(hssl)
@@ -37,7 +33,7 @@ def masks_for(views, patch):
             for v in views[:2]]
 
 
-def test_ibot_vitb_convnext_unchanged_is_vitb16_with_depth3_head_and_trains_a_step():
+def test_ibot_vitb_convnext_unchanged_is_vitb16_with_depth3_head_and_trains_a_step(load):
     cfg = load('hssl/ibot_vitb_convnext.py')
     model = MODELS.build(cfg.model)
     params = sum(p.numel() for p in model.student.backbone.parameters())
@@ -53,7 +49,7 @@ def test_ibot_vitb_convnext_unchanged_is_vitb16_with_depth3_head_and_trains_a_st
 
 
 @pytest.mark.parametrize('name', CONFIGS)
-def test_every_ibot_config_trains_an_iteration_at_reduced_size(name):
+def test_every_ibot_config_trains_an_iteration_at_reduced_size(name, load):
     cfg = load(name)
     net = cfg.model.network
     net.backbone.update(arch=dict(embed_dims=32, num_layers=2, num_heads=2,
@@ -71,7 +67,7 @@ def test_every_ibot_config_trains_an_iteration_at_reduced_size(name):
 
 
 def test_ibot_hssl_trains_with_the_runner_on_masked_views(tmp_path, data_root):
-    cfg = Config.fromfile(osp.join(REPO, 'tests', 'tiny_ibot_digits_config.py'))
+    cfg = Config.fromfile(osp.join(DATA, 'tiny_ibot_digits_config.py'))
     cfg.work_dir = str(tmp_path)
     cfg.train_cfg.max_epochs = 1
     cfg.optim_wrapper.accumulative_counts = 2  # 4 iterations, 2 optimizer steps
@@ -86,7 +82,7 @@ def test_ibot_hssl_trains_with_the_runner_on_masked_views(tmp_path, data_root):
 
 
 @pytest.mark.slow
-def test_cifar10_ibot_hssl_trains_a_few_iterations(tmp_path):
+def test_cifar10_ibot_hssl_trains_a_few_iterations(tmp_path, load):
     """Real data: needs ../shared/data/cifar10-jpeg.tar.gz (or CIFAR10_ROOT)."""
     root = os.environ.get('CIFAR10_ROOT')
     if not root:

@@ -10,7 +10,8 @@ import os.path as osp
 
 import yaml
 
-from conftest import REPO
+from tests import REPO
+
 
 INDEX = osp.join(REPO, 'model-index.yml')
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 from mmengine.config import Config
 
-from conftest import REPO
+from tests import REPO
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
 import recipe_extract as rx  # noqa: E402

@@ -1,4 +1,4 @@
-"""Fault-injection hooks for tests/test_reliability.py (imported by its configs)."""
+"""Fault-injection hooks for tests/engine/test_reliability.py (imported by its configs)."""
 import os
 import signal
 

@@ -1,6 +1,6 @@
 # tiny_digits_config.py plus a hook that writes each rank's final weights.
 _base_ = './tiny_digits_config.py'
-custom_imports = dict(imports=['dist_helpers'], allow_failed_imports=False)
+custom_imports = dict(imports=['tests.data.rank_weights_hook'], allow_failed_imports=False)
 custom_hooks = [
     dict(type='EMATeacherHook', momentum=0.99),
     dict(type='TeacherTempHook', warmup_temp=0.04, temp=0.04),

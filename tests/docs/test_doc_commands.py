@@ -16,7 +16,8 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from tests import REPO
+
 
 FENCE = re.compile(r'^```bash runnable( slow)?[ \t]*\n(.*?)^```[ \t]*$', re.M | re.S)
 LINKED = ('configs', 'tools', 'examples', 'hssl', 'tests', 'docs', 'setup.py', 'README.md')

@@ -8,15 +8,15 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from conftest import REPO
 from mmengine.config import Config
 
 from hssl.engine.config_check import ConfigError, check_config, config_variables
 from hssl.engine.runner import HSSLRunner
 from hssl.evaluation import load_features
 from hssl.utils.checkpoint import CheckpointError, check_checkpoint_file, safe_load
+from tests import DATA, REPO
 
-TINY = osp.join(REPO, 'tests', 'tiny_digits_config.py')
+TINY = osp.join(DATA, 'tiny_digits_config.py')
 
 
 def test_every_shipped_config_passes():

@@ -1,30 +1,10 @@
 """Schedules as hooks: EMA teacher, teacher temperature, last-layer freeze."""
 import math
-from types import SimpleNamespace
 
 import pytest
 import torch
-from conftest import tiny_dino
-from mmengine.optim import OptimWrapper
 
 from hssl.engine.hooks import EMATeacherHook, FreezeLastLayerHook, TeacherTempHook
-from hssl.registry import MODELS
-
-
-def fake_runner(model, accumulate=1, max_iters=10, epoch=0):
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=0.1)
-    wrapper = OptimWrapper(optimizer, accumulative_counts=accumulate)
-    wrapper.initialize_count_status(model, 0, max_iters)
-    hub = SimpleNamespace(update_scalar=lambda *a, **k: None)
-    return SimpleNamespace(model=model, optim_wrapper=wrapper, iter=0, max_iters=max_iters,
-                           epoch=epoch, message_hub=hub)
-
-
-def build():
-    torch.manual_seed(0)
-    model = MODELS.build(tiny_dino())
-    model.init_weights()
-    return model
 
 
 def test_momentum_schedule_is_dino_cosine():
@@ -37,8 +17,8 @@ def test_momentum_schedule_is_dino_cosine():
 
 
 @pytest.mark.parametrize('accumulate', [1, 2])
-def test_teacher_follows_ema_only_on_optimizer_steps(accumulate):
-    model = build()
+def test_teacher_follows_ema_only_on_optimizer_steps(accumulate, build, fake_runner, tiny_dino):
+    model = build(tiny_dino())
     runner = fake_runner(model, accumulate=accumulate, max_iters=8)
     hook = EMATeacherHook(momentum=0.9, end_momentum=1.0)
     name = 'backbone.patch_embed.projection.weight'
@@ -59,17 +39,17 @@ def test_teacher_follows_ema_only_on_optimizer_steps(accumulate):
         assert not torch.equal(after_t, before_t)
 
 
-def test_teacher_temperature_warmup_per_epoch():
+def test_teacher_temperature_warmup_per_epoch(build, fake_runner, tiny_dino):
     hook = TeacherTempHook(warmup_temp=0.04, temp=0.07, warmup_epochs=4)
     assert [round(hook.temp_at(e), 4) for e in range(6)] == [0.04, 0.05, 0.06, 0.07, 0.07, 0.07]
-    model = build()
+    model = build(tiny_dino())
     runner = fake_runner(model, epoch=1)
     hook.before_train_iter(runner, 0)
     assert model.criteria['base'].teacher_temp == pytest.approx(0.05)
 
 
-def test_last_layer_frozen_in_first_epochs_only():
-    model = build()
+def test_last_layer_frozen_in_first_epochs_only(build, fake_runner, tiny_dino):
+    model = build(tiny_dino())
     runner = fake_runner(model, epoch=0)
     hook = FreezeLastLayerHook(epochs=1)
     hook.before_train(runner)
@@ -88,9 +68,9 @@ def test_last_layer_frozen_in_first_epochs_only():
     hook.after_train(runner)
 
 
-def test_optimizer_holds_student_parameters_only():
+def test_optimizer_holds_student_parameters_only(build, tiny_dino):
     from hssl.engine import TrainableOptimWrapperConstructor
-    model = build()
+    model = build(tiny_dino())
     constructor = TrainableOptimWrapperConstructor(
         dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.04)),
         paramwise_cfg=dict(flat_decay_mult=0.0, bias_decay_mult=0.0, norm_decay_mult=0.0))

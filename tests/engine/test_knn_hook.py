@@ -4,14 +4,14 @@ import os
 import os.path as osp
 
 import pytest
-from conftest import REPO
 from mmengine.config import Config
 
 from hssl.apis import build_runner
 from hssl.evaluation import extract_dataset_features, knn_accuracy
 from hssl.registry import DATASETS
+from tests import DATA
 
-TINY = osp.join(REPO, 'tests', 'tiny_digits_config.py')
+TINY = osp.join(DATA, 'tiny_digits_config.py')
 
 
 def knn_sets():

@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import REPO
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from PIL import Image
@@ -21,10 +20,10 @@ from hssl.engine import checkpoint_io
 from hssl.engine.checkpoint_io import find_resumable_checkpoint
 from hssl.engine.hooks.utils import unwrap
 from hssl.utils.checkpoint import safe_load
+from tests import DATA, REPO
 
-TESTS = osp.join(REPO, 'tests')
-RESUME_CFG = osp.join(TESTS, 'tiny_resume_config.py')
-IBOT_CFG = osp.join(TESTS, 'tiny_ibot_digits_config.py')
+RESUME_CFG = osp.join(DATA, 'tiny_resume_config.py')
+IBOT_CFG = osp.join(DATA, 'tiny_ibot_digits_config.py')
 
 
 def make_runner(config, work_dir, **options):
@@ -38,7 +37,7 @@ def make_runner(config, work_dir, **options):
 
 def train_script(work_dir, *extra, env=None, config=RESUME_CFG):
     """tools/train.py in a fresh process, as a user (or a scheduler) starts it."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, TESTS]),  # this checkout's hssl
+    env = dict(os.environ, PYTHONPATH=REPO,  # this checkout's hssl and tests
                OMP_NUM_THREADS=str(torch.get_num_threads()),
                **(env or {}))
     cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config, '--work-dir', str(work_dir),
@@ -362,9 +361,9 @@ def test_resume_auto_refuses_a_checkpoint_that_would_run_code(tmp_path, monkeypa
 @pytest.mark.slow  # two torchrun launches of 2 processes: about 40 s on a 2-core CPU
 def test_two_process_run_with_a_killed_rank_fails_fast_and_resumes(tmp_path, data_root):
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(29700 + os.getpid() % 1000),
-               PYTHONPATH=os.pathsep.join([REPO, TESTS]), OMP_NUM_THREADS='1',
+               PYTHONPATH=REPO, OMP_NUM_THREADS='1',
                HSSL_DATA_ROOT=str(data_root))
-    config = osp.join(TESTS, 'tiny_resume_dist_config.py')
+    config = osp.join(DATA, 'tiny_resume_dist_config.py')
     cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), config, '2', '--work-dir', str(tmp_path)]
     # 2 iterations per epoch, 2 epochs, a checkpoint every iteration; rank 1 dies before
     # iteration 4: rank 0 must not wait for it forever.

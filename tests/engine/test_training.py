@@ -6,14 +6,14 @@ import sys
 
 import pytest
 import torch
-from conftest import REPO
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
 from hssl.apis import build_model, build_runner
 from hssl.utils.checkpoint import safe_load
+from tests import DATA, REPO
 
-TINY = osp.join(REPO, 'tests', 'tiny_digits_config.py')
+TINY = osp.join(DATA, 'tiny_digits_config.py')
 
 
 def make_runner(work_dir, **options):
@@ -80,9 +80,9 @@ def test_unknown_config_key_names_the_key(tmp_path, data_root):
 
 def test_two_process_gloo_run_ends_with_identical_weights(tmp_path, data_root):
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(29500 + os.getpid() % 1000),
-               PYTHONPATH=os.pathsep.join([REPO, osp.join(REPO, 'tests')]),
+               PYTHONPATH=REPO,
                OMP_NUM_THREADS='1')
-    config = osp.join(REPO, 'tests', 'tiny_digits_dist_config.py')
+    config = osp.join(DATA, 'tiny_digits_dist_config.py')
     cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), config, '2',
            '--work-dir', str(tmp_path), '--cfg-options', 'train_cfg.max_epochs=1']
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)

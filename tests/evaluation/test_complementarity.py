@@ -10,14 +10,14 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, tiny_dino
 
 from hssl.evaluation.complementarity import (AuxiliaryHeadFeatures, complementarity,
                                              knn_top1_predictions)
 from hssl.registry import MODELS
+from tests import DATA, REPO
 
 TOOL = osp.join(REPO, 'tools', 'analysis', 'complementarity.py')
-TINY = osp.join(REPO, 'tests', 'tiny_digits_config.py')
+TINY = osp.join(DATA, 'tiny_digits_config.py')
 
 # 8 test samples, classes 0..7; correct sets: B1 = {0, 1}, B2 = {0, 2, 3, 4}, H = {1, 2, 3, 5, 6}
 LABELS = np.arange(8)
@@ -61,7 +61,7 @@ def test_knn_top1_is_the_weighted_vote():
     assert knn_top1_predictions(train, labels, test, k=3, backend='torch').tolist() == [0, 1]
 
 
-def test_auxiliary_head_features():
+def test_auxiliary_head_features(tiny_dino):
     torch.manual_seed(0)
     model = MODELS.build(tiny_dino(auxiliary=[dict(type='ConvNeXtHead', depth=1, name='c'),
                                               dict(type='PoolFormerHead', depth=1, name='p')]))

@@ -9,12 +9,12 @@ import sys
 
 import pytest
 import torch
-from conftest import REPO, tiny_dino
 from mmengine.config import Config
 
 from hssl.apis import build_runner
 from hssl.evaluation.discrepancy import compute_discrepancy, discrepancy_pairs, kl_discrepancy
 from hssl.registry import MODELS
+from tests import DATA, REPO
 
 CONVNEXT = dict(type='ConvNeXtHead', depth=1)
 RESMLP = dict(type='ResMLPHead', depth=1, grid_size=8)
@@ -54,7 +54,7 @@ def _batch(n, seed):
             'data_samples': None}
 
 
-def test_one_value_per_side_by_side_head_averaged_over_images():
+def test_one_value_per_side_by_side_head_averaged_over_images(tiny_dino):
     torch.manual_seed(0)
     model = MODELS.build(tiny_dino(auxiliary=[dict(CONVNEXT, name='convnext'),
                                               dict(RESMLP, name='resmlp')]))
@@ -84,14 +84,14 @@ def test_one_value_per_side_by_side_head_averaged_over_images():
     assert fixed['convnext'] != pytest.approx(result['convnext'], rel=1e-3)
 
 
-def test_baseline_network_is_refused():
+def test_baseline_network_is_refused(tiny_dino):
     model = MODELS.build(tiny_dino())
     with pytest.raises(ValueError, match='no auxiliary head'):
         compute_discrepancy(model, [_batch(2, 0)])
 
 
 def test_hook_logs_scalars_and_plot_draws_them(tmp_path, data_root):
-    cfg = Config.fromfile(osp.join(REPO, 'tests', 'tiny_digits_config.py'))
+    cfg = Config.fromfile(osp.join(DATA, 'tiny_digits_config.py'))
     cfg.work_dir = str(tmp_path)
     cfg.experiment_name = f'test_discrepancy_{os.getpid()}'
     cfg.merge_from_dict({'train_cfg.max_epochs': 2,

@@ -6,14 +6,14 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import REPO
 from mmengine.config import Config
 
 from hssl.evaluation import knn_accuracy, save_features
 from hssl.evaluation.label_fraction import balanced_subset
 from hssl.registry import DATASETS
+from tests import DATA, REPO
 
-TINY = osp.join(REPO, 'tests', 'tiny_digits_config.py')
+TINY = osp.join(DATA, 'tiny_digits_config.py')
 
 
 def load_tool():

@@ -4,7 +4,6 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import REPO, tiny_dino, tiny_vit
 from mmengine.config import Config
 from torch import nn
 
@@ -13,6 +12,7 @@ from hssl.models.auxiliary import (ConcatHeads, ConvNeXtHead, PoolFormerHead, Re
 from hssl.models.auxiliary.resmlp import GridTokenMixing
 from hssl.models.auxiliary.swin import fit_window
 from hssl.registry import MODELS
+from tests import DATA, REPO
 
 WIDTH = 32
 HEADS = {
@@ -279,7 +279,7 @@ def one_step(cfg):
 
 
 @pytest.mark.parametrize('name', [n for n in HEADS if n != 'ResNetHead-basic'])
-def test_head_trains_inside_dino_hssl(name):
+def test_head_trains_inside_dino_hssl(name, tiny_dino):
     cfg = dict(HEADS[name], depth=2) if name != 'ConcatHeads' else HEADS[name]
     model = one_step(tiny_dino(auxiliary=cfg))  # grids 8x8 (globals) and 4x4 (locals)
     head = model.student.aux_heads['aux']
@@ -302,7 +302,7 @@ def test_the_ablation_set_is_complete():
 
 
 @pytest.mark.parametrize('path', ABLATIONS, ids=lambda p: osp.basename(p)[:-3])
-def test_ablation_config_builds_and_runs_at_reduced_size(path):
+def test_ablation_config_builds_and_runs_at_reduced_size(path, tiny_vit):
     cfg = Config.fromfile(path)
     base = Config.fromfile(osp.join(REPO, 'configs', 'dino', 'dino_vits16_100e_in1k.py'))
     aux = cfg.model.network.pop('auxiliary')
@@ -325,7 +325,7 @@ def test_custom_head_package_trains_one_iteration_with_the_runner(tmp_path, data
                        mlp_ratio=2.0)  # _delete_ replaced the base's ConvNeXtHead dict
     assert MODELS.get('DWMixerHead') is not None
 
-    cfg = Config.fromfile(osp.join(REPO, 'tests', 'tiny_digits_config.py'))
+    cfg = Config.fromfile(osp.join(DATA, 'tiny_digits_config.py'))
     cfg.model.network.auxiliary = dict(aux, depth=2)
     cfg.work_dir = str(tmp_path)
     # two steps: the official warm-up trains the first with lr 0

@@ -5,11 +5,10 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import REPO, build, tiny_dino, tiny_vit
-from mmengine.config import Config
 
 from hssl.models.auxiliary import ConvNeXtHead, ResMLPHead
 from hssl.models.networks.heterogeneous import SUPERVISION
+from tests import REPO
 
 CONVNEXT = dict(type='ConvNeXtHead', depth=2)
 
@@ -21,7 +20,7 @@ def views(size=32, seed=0):
 
 
 # --- Tab. XIV: supervision manner --------------------------------------------------------------
-def test_supervision_sets_the_pairs():
+def test_supervision_sets_the_pairs(build, tiny_dino):
     pairs = {s: build(tiny_dino(auxiliary=CONVNEXT, supervision=s)).student.pairs for s in SUPERVISION}
     assert pairs['heterogeneous'] == [('aux', ('base', 'aux'), 1.0)]  # A->A + A->B
     assert pairs['homogeneous'] == [('aux', ('aux',), 1.0), ('base', ('base',), 1.0)]
@@ -45,7 +44,7 @@ def manual_dino_terms(model, x):
 
 
 @pytest.mark.parametrize('supervision', ['homogeneous', 'head_only'])
-def test_supervision_losses_are_each_branch_against_its_own_target(supervision):
+def test_supervision_losses_are_each_branch_against_its_own_target(supervision, build, tiny_dino):
     model = build(tiny_dino(auxiliary=CONVNEXT, supervision=supervision))
     with torch.no_grad():  # teacher != student, so targets and predictions differ
         for p in model.student.parameters():
@@ -90,7 +89,7 @@ def test_structure_keeps_the_token_mixer_or_the_mlp():
 
 
 # --- Tab. XVI: shared projection ---------------------------------------------------------------
-def test_shared_projector_is_one_module_and_the_teacher_averages_it_once():
+def test_shared_projector_is_one_module_and_the_teacher_averages_it_once(build, tiny_dino):
     separate = build(tiny_dino(auxiliary=CONVNEXT))
     shared = build(tiny_dino(auxiliary=CONVNEXT, share_projector=True))
     net = shared.student
@@ -119,7 +118,7 @@ PARALLEL = dict(type='ParallelNetwork', model_name='convnext_tiny', depths=(1, 1
                 dims=(8, 16, 24, 32))
 
 
-def test_parallel_network_takes_the_images_not_the_grid():
+def test_parallel_network_takes_the_images_not_the_grid(build, tiny_dino):
     model = build(tiny_dino(auxiliary=PARALLEL))
     net = model.student
     x = views(64)
@@ -138,10 +137,6 @@ def test_parallel_network_takes_the_images_not_the_grid():
 
 
 # --- the configs ----------------------------------------------------------------------------
-def load(name):
-    return Config.fromfile(osp.join(REPO, 'configs', name))
-
-
 DEPTH1 = 'hssl/ablations/dino_vits_convnext_depth1.py'
 DESIGN = {  # config -> (its baseline, what the experiment changes)
     'dino_vits_convnext_homogeneous': (DEPTH1, ('network', 'supervision', 'homogeneous')),
@@ -158,7 +153,7 @@ def test_the_design_set_is_complete():
 
 
 @pytest.mark.parametrize('name', DESIGN)
-def test_design_config_differs_from_its_baseline_by_one_option(name):
+def test_design_config_differs_from_its_baseline_by_one_option(name, load):
     base_name, (where, key, value) = DESIGN[name]
     cfg, base = load(f'hssl/design/{name}.py'), load(base_name)
     part = cfg.model.network if where == 'network' else cfg.model.network.auxiliary
@@ -168,7 +163,7 @@ def test_design_config_differs_from_its_baseline_by_one_option(name):
     assert cfg.param_scheduler == base.param_scheduler and cfg.custom_hooks == base.custom_hooks
 
 
-def test_parallel_config_is_the_baseline_plus_a_convnext_tiny():
+def test_parallel_config_is_the_baseline_plus_a_convnext_tiny(load):
     cfg, base = load('hssl/design/dino_vits_parallel_convnext_tiny.py'), load('dino/dino_vits16_100e_in1k.py')
     assert cfg.model.network.pop('auxiliary') == dict(type='ParallelNetwork', model_name='convnext_tiny')
     assert cfg.model == base.model and cfg.train_dataloader == base.train_dataloader
@@ -179,7 +174,7 @@ def test_parallel_config_is_the_baseline_plus_a_convnext_tiny():
 
 
 @pytest.mark.parametrize('name', list(DESIGN) + ['dino_vits_parallel_convnext_tiny'])
-def test_design_config_trains_an_iteration_at_reduced_size(name):
+def test_design_config_trains_an_iteration_at_reduced_size(name, load, tiny_vit, build):
     cfg = load(f'hssl/design/{name}.py')
     net = cfg.model.network
     net.backbone = tiny_vit(drop_path_rate=0.1)

@@ -287,14 +287,11 @@ def test_cv2_resize_backend_within_35_db_of_pillows(photos):
         DINOGeometricMultiCrop(backend='torch')
 
 
-def test_device_config_is_the_recipe_switched():
+def test_device_config_is_the_recipe_switched(load):
     """configs/hssl/ibot_vitb_convnext_device_aug.py = use_device_augmentation(recipe)."""
-    import os.path as osp
-    from mmengine.config import Config
     from hssl.datasets.transforms import use_device_augmentation
-    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    recipe = Config.fromfile(osp.join(repo, 'configs/hssl/ibot_vitb_convnext.py'))
-    device = Config.fromfile(osp.join(repo, 'configs/hssl/ibot_vitb_convnext_device_aug.py'))
+    recipe = load('hssl/ibot_vitb_convnext.py')
+    device = load('hssl/ibot_vitb_convnext_device_aug.py')
     use_device_augmentation(recipe)
     assert recipe.train_dataloader.dataset.pipeline == device.train_dataloader.dataset.pipeline
     assert recipe.model.data_preprocessor == device.model.data_preprocessor
@@ -312,7 +309,8 @@ def test_ibot_hssl_trains_on_the_device_path(tmp_path, data_root):
     from mmengine.config import Config
     from hssl.datasets.transforms import use_device_augmentation
     from hssl.apis import build_runner
-    cfg = Config.fromfile(osp.join(osp.dirname(__file__), 'tiny_ibot_digits_config.py'))
+    from tests import DATA
+    cfg = Config.fromfile(osp.join(DATA, 'tiny_ibot_digits_config.py'))
     use_device_augmentation(cfg)
     assert cfg.model.data_preprocessor.type == 'MultiViewAugmentPreprocessor'
     cfg.work_dir = str(tmp_path)

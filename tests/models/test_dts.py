@@ -3,8 +3,6 @@ import math
 
 import pytest
 import torch
-from config_helpers import assert_differs_only_by_head, load
-from conftest import build, tiny_dino, tiny_vit
 
 from hssl.models.networks.deep_to_shallow import cosine_ramp
 from hssl.registry import MODELS
@@ -19,13 +17,17 @@ def views(batch=2, seed=0):
             + [torch.randn(batch, 3, 16, 16, generator=g) for _ in range(2)])
 
 
-def dts_dino(intermediate=None, auxiliary=None):
-    cfg = tiny_dino(auxiliary=auxiliary, intermediate=intermediate)
-    cfg['network']['backbone'] = tiny_vit(arch=ARCH3)
-    return cfg
+@pytest.fixture
+def dts_dino(tiny_dino, tiny_vit):
+    """``dts_dino(intermediate=None, auxiliary=None)``: ``tiny_dino`` on a 3-block ViT."""
+    def make(intermediate=None, auxiliary=None):
+        cfg = tiny_dino(auxiliary=auxiliary, intermediate=intermediate)
+        cfg['network']['backbone'] = tiny_vit(arch=ARCH3)
+        return cfg
+    return make
 
 
-def test_vit_out_indices_give_normed_intermediate_cls_in_one_pass():
+def test_vit_out_indices_give_normed_intermediate_cls_in_one_pass(tiny_vit):
     torch.manual_seed(0)
     vit = MODELS.build(tiny_vit(arch=ARCH3, out_indices=[1, 0, -1])).eval()
     assert vit.intermediate_indices == [0, 1]
@@ -46,14 +48,14 @@ def test_vit_out_indices_give_normed_intermediate_cls_in_one_pass():
         MODELS.build(tiny_vit(arch=ARCH3, out_indices=[3]))
 
 
-def test_off_is_the_plain_network():
+def test_off_is_the_plain_network(build, dts_dino):
     model = build(dts_dino())
     assert model.student.pairs == model.student.hssl_pairs == [('base', ('base',), 1.0)]
     assert model.student.backbone.out_indices == [2]
     assert list(model.student.projectors) == ['base'] and model.student.deep_to_shallow is None
 
 
-def test_branches_pairs_and_weights():
+def test_branches_pairs_and_weights(build, dts_dino):
     model = build(dts_dino(dict(weight=0.8)))
     net = model.student
     assert net.deep_to_shallow.branches == ['layer_0', 'layer_1']
@@ -72,7 +74,7 @@ def test_branches_pairs_and_weights():
     assert hssl.hssl_pairs == [('aux', ('base', 'aux'), 1.0)]
 
 
-def test_dino_dts_loss_against_hand_computed_terms(progress):
+def test_dino_dts_loss_against_hand_computed_terms(progress, build, dts_dino):
     model = build(dts_dino(dict(layers=[0], weight=0.5)))
     progress(3, 10)
     ramp = cosine_ramp(3, 10)
@@ -95,7 +97,7 @@ def test_dino_dts_loss_against_hand_computed_terms(progress):
     assert torch.allclose(crit.center, 0.1 * t.mean(0, keepdim=True), atol=1e-6)
 
 
-def test_ramp_zero_equals_the_baseline_loss_and_gradients(progress):
+def test_ramp_zero_equals_the_baseline_loss_and_gradients(progress, build, dts_dino):
     base = build(dts_dino())
     dts = build(dts_dino(dict(weight=1.0)))
     missing, unexpected = dts.load_state_dict(base.state_dict(), strict=False)
@@ -109,7 +111,7 @@ def test_ramp_zero_equals_the_baseline_loss_and_gradients(progress):
             assert torch.allclose(p.grad, q.grad, atol=1e-6), name
 
 
-def test_intermediate_blocks_get_gradients_from_the_new_terms_only_when_enabled():
+def test_intermediate_blocks_get_gradients_from_the_new_terms_only_when_enabled(build, dts_dino):
     def grads(model, key):
         model.zero_grad()
         model.loss(views(), None)[key].backward()
@@ -128,7 +130,7 @@ def test_intermediate_blocks_get_gradients_from_the_new_terms_only_when_enabled(
     assert grads(off, 'loss_base') == [True, True, True]
 
 
-def test_the_weight_ramps_by_cosine_with_the_training_progress(progress):
+def test_the_weight_ramps_by_cosine_with_the_training_progress(progress, build, dts_dino):
     assert cosine_ramp(0, 10) == 0.0
     assert cosine_ramp(5, 10) == pytest.approx(0.5)
     assert cosine_ramp(10, 10) == pytest.approx(1.0)
@@ -148,7 +150,7 @@ def test_the_weight_ramps_by_cosine_with_the_training_progress(progress):
         MODELS.build(dts_dino(dict(ramp='linear')))
 
 
-def test_ibot_dts_is_cls_level_only():
+def test_ibot_dts_is_cls_level_only(build, tiny_vit):
     cfg = dict(
         type='IBOT', num_global_views=2,
         network=dict(type='HeterogeneousNetwork',
@@ -174,12 +176,12 @@ def test_ibot_dts_is_cls_level_only():
     (dict(layers=[0, 0]), 'distinct'),
     (dict(weigth=1.0), r"no option\(s\) \['weigth'\]"),
 ])
-def test_bad_options_are_named(intermediate, match):
+def test_bad_options_are_named(intermediate, match, dts_dino):
     with pytest.raises((ValueError, KeyError), match=match):
         MODELS.build(dts_dino(intermediate))
 
 
-def test_side_by_side_heads_are_refused():
+def test_side_by_side_heads_are_refused(dts_dino):
     heads = [dict(CONVNEXT, name='a'), dict(CONVNEXT, name='b')]
     with pytest.raises(ValueError, match='side by side'):
         MODELS.build(dts_dino(dict(layers=[0]), auxiliary=heads))
@@ -192,7 +194,7 @@ DTS_CONFIGS = ['dts/dino_vits16_dts.py', 'dts/dino_vits16_dts_convnext.py',
                'dts/ibot_vitt4_dts_cifar10.py']
 
 
-def test_dts_configs_are_their_baselines_plus_the_option():
+def test_dts_configs_are_their_baselines_plus_the_option(assert_differs_only_by_head, load):
     dts_option = dict(layers=None, weight=1.0, ramp='cosine')
     for dts, base in (('dts/dino_vits16_dts.py', 'dino/dino_vits16_100e_in1k.py'),
                       ('dts/mocov3_vits16_sdssl.py', 'mocov3/mocov3_vits16_100e_in1k.py')):
@@ -208,7 +210,7 @@ def test_dts_configs_are_their_baselines_plus_the_option():
 
 
 @pytest.mark.parametrize('name', DTS_CONFIGS)
-def test_every_dts_config_trains_an_iteration_at_reduced_size(name, progress):
+def test_every_dts_config_trains_an_iteration_at_reduced_size(name, progress, load, build):
     cfg = load(name)
     net = cfg.model.network
     net.backbone.update(arch=ARCH3, img_size=32, patch_size=8)
@@ -241,15 +243,15 @@ def test_runner_trains_with_the_ramp_and_resumes_it(tmp_path, data_root):
     continues the ramp from its iteration."""
     import os.path as osp
 
-    from conftest import REPO
     from mmengine.config import Config
     from mmengine.hooks import Hook
 
     from hssl.apis import build_runner
     from hssl.utils.checkpoint import safe_load
+    from tests import DATA
 
     def runner(**options):
-        cfg = Config.fromfile(osp.join(REPO, 'tests', 'tiny_digits_config.py'))
+        cfg = Config.fromfile(osp.join(DATA, 'tiny_digits_config.py'))
         cfg.work_dir = str(tmp_path)
         cfg.model.network.intermediate = dict(layers=None, weight=0.5, ramp='cosine')
         cfg.merge_from_dict(options)
@@ -279,7 +281,7 @@ def test_runner_trains_with_the_ramp_and_resumes_it(tmp_path, data_root):
     assert seen[0][2] == 0.0 and seen[5][2] > 0  # ramp 0 at the start: the term is 0
 
 
-def test_a_backbone_without_intermediate_tokens_is_named():
+def test_a_backbone_without_intermediate_tokens_is_named(build, dts_dino):
     net = build(dts_dino(dict(layers=[0]))).student
     plain = net.backbone.forward
 
@@ -291,7 +293,7 @@ def test_a_backbone_without_intermediate_tokens_is_named():
         net(views()[:2])
 
 
-def test_checkpoints_of_the_previous_layout_load():
+def test_checkpoints_of_the_previous_layout_load(build, dts_dino):
     """Before the component, the intermediate projectors were network projectors."""
     model = build(dts_dino(dict(layers=[0])))
     state = model.state_dict()

@@ -1,7 +1,6 @@
 """HSSL as one mechanism: Eq. 1 pairs, the baseline unchanged, Eq. 6-7."""
 import pytest
 import torch
-from conftest import build, tiny_dino
 
 from hssl.registry import MODELS
 
@@ -14,7 +13,7 @@ def views(batch=2, seed=0):
             + [torch.randn(batch, 3, 16, 16, generator=g) for _ in range(3)])
 
 
-def test_baseline_has_no_auxiliary_part():
+def test_baseline_has_no_auxiliary_part(build, tiny_dino):
     model = build(tiny_dino())
     assert model.student.pairs == [('base', ('base',), 1.0)]
     keys = {k.split('.')[0] for k in model.student.state_dict()}
@@ -23,7 +22,7 @@ def test_baseline_has_no_auxiliary_part():
     assert list(model.criteria) == ['base']
 
 
-def test_baseline_loss_is_plain_dino():
+def test_baseline_loss_is_plain_dino(build, tiny_dino):
     model = build(tiny_dino())
     v = views()
     losses = model.loss(v, None)
@@ -40,7 +39,7 @@ def test_baseline_loss_is_plain_dino():
 
 
 @pytest.mark.parametrize('reduction,scale', [('mean', 0.5), ('sum', 1.0)])
-def test_hssl_loss_is_the_two_terms_of_eq1(reduction, scale):
+def test_hssl_loss_is_the_two_terms_of_eq1(reduction, scale, build, tiny_dino):
     """Eq. 1's two terms; averaged as the HSSL code's PretrainLoss (default) or summed."""
     model = build(tiny_dino(auxiliary=CONVNEXT, reduction=reduction))
     assert model.student.pairs == [('aux', ('base', 'aux'), 1.0)]
@@ -61,12 +60,12 @@ def test_hssl_loss_is_the_two_terms_of_eq1(reduction, scale):
     assert torch.allclose(crit.center, 0.1 * t['aux'].cls.mean(0, keepdim=True), atol=1e-6)
 
 
-def test_unknown_reduction_is_refused():
+def test_unknown_reduction_is_refused(build, tiny_dino):
     with pytest.raises(ValueError, match='reduction'):
         build(tiny_dino(auxiliary=CONVNEXT, reduction='avg'))
 
 
-def test_gradients_reach_backbone_through_both_terms_and_not_teacher():
+def test_gradients_reach_backbone_through_both_terms_and_not_teacher(build, tiny_dino):
     model = build(tiny_dino(auxiliary=CONVNEXT))
     losses = model.loss(views(), None)
     for name in ('loss_base', 'loss_aux'):
@@ -77,7 +76,7 @@ def test_gradients_reach_backbone_through_both_terms_and_not_teacher():
     assert not any(p.requires_grad for p in model.teacher.parameters())
 
 
-def test_separate_projectors_and_shared_last_layer():
+def test_separate_projectors_and_shared_last_layer(build, tiny_dino):
     model = build(tiny_dino(auxiliary=CONVNEXT))
     p = model.student.projectors
     assert p['base'].last_layer is not p['aux'].last_layer
@@ -89,7 +88,7 @@ def test_separate_projectors_and_shared_last_layer():
         shared.teacher.module.projectors['aux'].last_layer
 
 
-def test_side_by_side_heads_average_eq7():
+def test_side_by_side_heads_average_eq7(build, tiny_dino):
     heads = [dict(CONVNEXT, name='a'), dict(CONVNEXT, name='b', depth=1)]
     model = build(tiny_dino(auxiliary=heads))
     assert model.student.pairs == [('aux_a', ('base_a', 'aux_a'), 0.5),
@@ -113,7 +112,7 @@ def test_side_by_side_heads_average_eq7():
         MODELS.build(tiny_dino(auxiliary=[dict(CONVNEXT, name='a'), dict(CONVNEXT, name='a')]))
 
 
-def test_teacher_is_a_copy_of_the_initialised_student_without_drop_path():
+def test_teacher_is_a_copy_of_the_initialised_student_without_drop_path(build, tiny_dino):
     model = build(tiny_dino(auxiliary=CONVNEXT))
     for (name, t), s in zip(model.teacher.module.state_dict().items(),
                             model.student.state_dict().values()):
@@ -127,7 +126,7 @@ def test_teacher_is_a_copy_of_the_initialised_student_without_drop_path():
         assert not torch.equal(model.student(x)['aux'].cls, model.student(x)['aux'].cls)
 
 
-def test_joint_drop_path_gives_the_head_the_largest_rates():
+def test_joint_drop_path_gives_the_head_the_largest_rates(tiny_dino):
     cfg = tiny_dino(auxiliary=dict(type='ConvNeXtHead', depth=2))
     cfg['network']['backbone']['drop_path_rate'] = 0.3
     model = MODELS.build(cfg)
@@ -140,7 +139,7 @@ def test_joint_drop_path_gives_the_head_the_largest_rates():
     assert last_base.drop_prob == pytest.approx(rates[1])
 
 
-def test_network_groups_views_by_size_and_masks_only_masked_views():
+def test_network_groups_views_by_size_and_masks_only_masked_views(tiny_dino, build):
     cfg = tiny_dino(auxiliary=CONVNEXT)
     cfg['network']['backbone']['use_mask_token'] = True
     net = build(cfg).student.eval()
@@ -157,7 +156,7 @@ def test_network_groups_views_by_size_and_masks_only_masked_views():
     assert not torch.allclose(out['base'].cls[:2], alone[0]['base'].cls, atol=1e-3)
 
 
-def test_one_seed_gives_one_initial_backbone_with_or_without_heads():
+def test_one_seed_gives_one_initial_backbone_with_or_without_heads(tiny_dino, build):
     """A baseline / HSSL comparison at equal seed starts from the same backbone."""
     def backbone(cfg, seed=0):
         return build(cfg, seed).student.backbone.state_dict()

@@ -5,7 +5,6 @@ import random
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_dino
 
 from hssl.datasets.transforms import BlockMaskGenerator
 from hssl.models import MaskedPatchLoss
@@ -14,17 +13,22 @@ from hssl.registry import MODELS
 CONVNEXT = dict(type='ConvNeXtHead', depth=2)
 
 
-def tiny_ibot(auxiliary=None, patch_level_hssl=False, patch_out_channels=None, **network_kw):
-    cfg = tiny_dino(auxiliary, **network_kw)
-    cfg.update(type='IBOT', patch_loss=dict(type='MaskedPatchLoss',
-                                            out_channels=patch_out_channels or 64),
-               patch_level_hssl=patch_level_hssl, lambda2=0.5)
-    cfg['network']['backbone']['use_mask_token'] = True
-    cfg['network']['projector']['patch_out_channels'] = patch_out_channels
-    torch.manual_seed(0)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
+@pytest.fixture
+def tiny_ibot(tiny_dino):
+    """``tiny_ibot(auxiliary=None, patch_level_hssl=False, patch_out_channels=None,
+    **network_kw)``: ``tiny_dino`` as iBOT (mask token, patch loss), built with seed 0."""
+    def make(auxiliary=None, patch_level_hssl=False, patch_out_channels=None, **network_kw):
+        cfg = tiny_dino(auxiliary, **network_kw)
+        cfg.update(type='IBOT', patch_loss=dict(type='MaskedPatchLoss',
+                                                out_channels=patch_out_channels or 64),
+                   patch_level_hssl=patch_level_hssl, lambda2=0.5)
+        cfg['network']['backbone']['use_mask_token'] = True
+        cfg['network']['projector']['patch_out_channels'] = patch_out_channels
+        torch.manual_seed(0)
+        model = MODELS.build(cfg)
+        model.init_weights()
+        return model
+    return make
 
 
 def views_and_masks(batch=2):
@@ -71,7 +75,7 @@ def test_mask_generator_ratio_statistics():
         BlockMaskGenerator(patch_size=16).transform({'img': np.zeros((40, 40, 3))})
 
 
-def test_teacher_never_sees_a_masked_input():
+def test_teacher_never_sees_a_masked_input(tiny_ibot):
     model = tiny_ibot(CONVNEXT)
     seen = []
     backbone = model.teacher.module.backbone
@@ -88,7 +92,7 @@ def test_teacher_never_sees_a_masked_input():
 
 
 @pytest.mark.parametrize('patch_level', [False, True])
-def test_ibot_hssl_losses_match_their_definition(patch_level):
+def test_ibot_hssl_losses_match_their_definition(patch_level, tiny_ibot):
     model = tiny_ibot(CONVNEXT, patch_level_hssl=patch_level)
     views, masks = views_and_masks()
     with torch.no_grad():
@@ -111,7 +115,7 @@ def test_ibot_hssl_losses_match_their_definition(patch_level):
     assert list(model.patch_criteria) == [target]
 
 
-def test_baseline_ibot_and_masks_from_data_samples():
+def test_baseline_ibot_and_masks_from_data_samples(tiny_ibot):
     model = tiny_ibot()
     assert model.patch_pairs == [('base', ('base',), 1.0)]
     views, masks = views_and_masks()
@@ -134,7 +138,7 @@ def test_baseline_ibot_and_masks_from_data_samples():
         model.loss(views, [{}, {}])
 
 
-def test_masking_off_before_the_start_epoch():
+def test_masking_off_before_the_start_epoch(tiny_ibot):
     from types import SimpleNamespace
 
     from hssl.engine.hooks import MaskStartHook
@@ -153,7 +157,7 @@ def test_masking_off_before_the_start_epoch():
     assert unmasked.shape == (2, 64)
 
 
-def test_bf16_autocast_runs_ibot_hssl():
+def test_bf16_autocast_runs_ibot_hssl(tiny_ibot):
     model = tiny_ibot(CONVNEXT, patch_level_hssl=True)
     views, masks = views_and_masks()
     with torch.autocast('cpu', dtype=torch.bfloat16):
@@ -164,9 +168,7 @@ def test_bf16_autocast_runs_ibot_hssl():
     assert model.student.backbone.mask_token.grad is not None
 
 
-def test_separate_patch_last_layer_is_used_for_patches_only_and_frozen_with_the_cls_one():
-    from test_hooks import fake_runner
-
+def test_separate_patch_last_layer_is_used_for_patches_only_and_frozen_with_the_cls_one(tiny_ibot, fake_runner):
     from hssl.engine.hooks import FreezeLastLayerHook
     model = tiny_ibot(CONVNEXT, patch_level_hssl=True, patch_out_channels=24, share_last_layer=True)
     proj = model.student.projectors

@@ -1,7 +1,6 @@
 """MAE and MAE + HSSL (App. D): masking, the sparse encoder, the two reconstruction losses."""
 import pytest
 import torch
-from config_helpers import assert_differs_only_by_head, load
 from torch.nn import functional as F
 
 from hssl.models.algorithms.mae import random_patch_mask, restore_ids
@@ -131,7 +130,7 @@ def test_aux_input_option_and_bad_configs():
         MODELS.build(cfg)
 
 
-def test_hssl_recipes_differ_from_their_baselines_only_by_the_head():
+def test_hssl_recipes_differ_from_their_baselines_only_by_the_head(assert_differs_only_by_head, load):
     for base, hssl in (('mae/mae_vits16_400e_in1k.py', 'hssl/mae_vits_convnext.py'),
                        ('mae/mae_vitt4_cifar10.py', 'hssl/mae_vitt4_convnext_cifar10.py')):
         assert_differs_only_by_head(base, hssl)
@@ -139,7 +138,7 @@ def test_hssl_recipes_differ_from_their_baselines_only_by_the_head():
 
 
 @pytest.mark.parametrize('name', CONFIGS)
-def test_every_mae_config_trains_an_iteration_at_reduced_size(name):
+def test_every_mae_config_trains_an_iteration_at_reduced_size(name, load):
     cfg = load(name)
     cfg.model.network.backbone.arch = ARCH
     cfg.model.network.backbone.update(img_size=32, patch_size=4)

@@ -8,7 +8,6 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from config_helpers import assert_differs_only_by_head, load
 from mmpretrain.models.utils import build_2d_sincos_position_embedding
 
 from hssl.models.losses import InfoNCELoss
@@ -118,7 +117,7 @@ def test_mocov3_needs_two_views():
         model.loss(views() + views(), None)
 
 
-def test_hssl_recipes_differ_from_their_baselines_only_by_the_head():
+def test_hssl_recipes_differ_from_their_baselines_only_by_the_head(load, assert_differs_only_by_head):
     for base, hssl in (('mocov3/mocov3_vits16_100e_in1k.py', 'hssl/mocov3_vits_convnext.py'),
                        ('mocov3/mocov3_vitt4_cifar10.py', 'hssl/mocov3_vitt4_convnext_cifar10.py')):
         assert_differs_only_by_head(base, hssl)
@@ -129,7 +128,7 @@ def test_hssl_recipes_differ_from_their_baselines_only_by_the_head():
 
 
 @pytest.mark.parametrize('name', CONFIGS)
-def test_every_mocov3_config_trains_an_iteration_at_reduced_size(name):
+def test_every_mocov3_config_trains_an_iteration_at_reduced_size(name, load):
     cfg = load(name)
     net = cfg.model.network
     net.backbone.arch = ARCH

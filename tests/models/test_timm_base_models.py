@@ -6,12 +6,12 @@ import os.path as osp
 import pytest
 import timm
 import torch
-from conftest import REPO, build, tiny_dino, tiny_vit
 from mmengine.config import Config
 
 from hssl.models.backbones import TimmBackbone
 from hssl.models.networks.depth import continue_drop_path
 from hssl.registry import MODELS
+from tests import REPO
 
 # tiny versions of the models the wrapper must accept (timm's own arguments)
 TINY = {
@@ -84,7 +84,7 @@ def test_bad_configs_are_named():
 
 
 @pytest.mark.parametrize('name', TINY)
-def test_timm_base_model_trains_inside_dino_hssl(name):
+def test_timm_base_model_trains_inside_dino_hssl(name, tiny_dino, build):
     cfg = tiny_dino(auxiliary=dict(type='WidthAdaptedHead', width=16,
                                    head=dict(type='ConvNeXtHead', depth=2)))
     cfg['network']['backbone'] = tiny_backbone(name)
@@ -117,7 +117,7 @@ def test_width_adapter_is_a_1x1_conv_then_the_head():
     assert mlp == 2 * 2 * (64 * 256) + 2 * (256 + 64)
 
 
-def test_drop_path_is_continued_for_a_vit_base_only():
+def test_drop_path_is_continued_for_a_vit_base_only(tiny_vit):
     head = dict(type='ConvNeXtHead', depth=3)
     aux = {'aux': dict(head)}
     vit = continue_drop_path(tiny_vit(drop_path_rate=0.1), aux)  # 2 blocks + 3 head blocks
@@ -134,7 +134,7 @@ def test_drop_path_is_continued_for_a_vit_base_only():
     assert 'drop_path_rate' not in parallel['aux']
 
 
-def test_deep_to_shallow_needs_a_vit_base():
+def test_deep_to_shallow_needs_a_vit_base(tiny_dino, build):
     cfg = tiny_dino(intermediate=dict(layers=[0]))
     cfg['network']['backbone'] = tiny_backbone('resnet50')
     with pytest.raises(ValueError, match="needs one of hssl's ViT base models"):
@@ -142,11 +142,7 @@ def test_deep_to_shallow_needs_a_vit_base():
 
 
 # --- the ResNet-50 recipe and its six heads (Tab. I, right half) -----------------------------
-def load(name):
-    return Config.fromfile(osp.join(REPO, 'configs', name))
-
-
-def test_resnet50_baseline_is_the_vit_baseline_with_dinos_resnet50_settings():
+def test_resnet50_baseline_is_the_vit_baseline_with_dinos_resnet50_settings(load):
     vit, rn = load('dino/dino_vits16_100e_in1k.py'), load('dino/dino_resnet50_100e_in1k.py')
     assert rn.model.network.pop('backbone') == dict(type='TimmBackbone', model_name='resnet50')
     vit.model.network.pop('backbone')
@@ -163,7 +159,7 @@ def test_resnet50_baseline_is_the_vit_baseline_with_dinos_resnet50_settings():
     assert rn.sync_bn == 'torch' and rn.custom_hooks == vit.custom_hooks
 
 
-def test_resnet50_full_size_is_resnet50_with_a_2048_wide_projector():
+def test_resnet50_full_size_is_resnet50_with_a_2048_wide_projector(load):
     cfg = load('hssl/resnet50/dino_resnet50_convnext.py')
     net = MODELS.build(cfg.model.network)
     assert 23.4e6 < sum(p.numel() for p in net.backbone.parameters()) < 23.6e6  # ResNet-50 w/o fc
@@ -182,7 +178,7 @@ def test_the_resnet50_set_has_the_six_heads():
 
 
 @pytest.mark.parametrize('path', RESNET50, ids=lambda p: osp.basename(p)[:-3])
-def test_resnet50_config_differs_only_by_the_head_and_trains_at_reduced_size(path):
+def test_resnet50_config_differs_only_by_the_head_and_trains_at_reduced_size(path, load, build):
     cfg = Config.fromfile(path)
     base = load('dino/dino_resnet50_100e_in1k.py')
     aux = cfg.model.network.pop('auxiliary')

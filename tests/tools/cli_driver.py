@@ -1,6 +1,6 @@
 """Run several command lines of tools/ in one interpreter, each as ``python TOOL ARGS`` would.
 
-    python tests/cli_driver.py CASES.json RESULTS.json
+    python tests/tools/cli_driver.py CASES.json RESULTS.json
 
 CASES.json: a list of ``{"tool": path, "args": [...], "cwd": dir, "env": {...}}``.
 Each case runs the tool as ``__main__`` (``runpy``) with its own ``sys.argv``,

@@ -8,7 +8,7 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-from conftest import REPO
+from tests import DATA, REPO
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
 import analyze_logs  # noqa: E402
@@ -16,8 +16,8 @@ import browse_dataset  # noqa: E402
 import get_flops  # noqa: E402
 import print_config  # noqa: E402
 
-TINY = osp.join(REPO, 'tests', 'tiny_digits_config.py')
-TINY_IBOT = osp.join(REPO, 'tests', 'tiny_ibot_digits_config.py')
+TINY = osp.join(DATA, 'tiny_digits_config.py')
+TINY_IBOT = osp.join(DATA, 'tiny_ibot_digits_config.py')
 
 
 def test_print_config_applies_cfg_options_and_writes_a_loadable_file(tmp_path, capsys):

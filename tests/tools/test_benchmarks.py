@@ -12,8 +12,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from hssl.apis.benchmark import (TrainStep, flop_counter, interleaved_timings, meta_step_flops,
                                  step_flops,
                                  step_peak_bytes, summary, synthetic_batch)
-from hssl.registry import MODELS
-from conftest import REPO, tiny_dino
+from tests import REPO
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
 import bench_setup  # noqa: E402
@@ -45,15 +44,14 @@ def test_dense_conv_backward_unchanged():
     assert _count(flop_counter(), conv, x) == _count(FlopCounterMode(display=False), conv, x)
 
 
-def _step(**kw):
-    torch.manual_seed(0)
-    model = MODELS.build(tiny_dino(**kw))
-    model.init_weights()
-    return TrainStep(model)
+@pytest.fixture
+def train_step(build, tiny_dino):
+    """``train_step(**tiny_dino_options)``: the TrainStep of ``tiny_dino``, built with seed 0."""
+    return lambda **kw: TrainStep(build(tiny_dino(**kw)))
 
 
-def test_step_flops_scale_with_batch():
-    step = _step(auxiliary=dict(type='ConvNeXtHead', depth=1))
+def test_step_flops_scale_with_batch(train_step):
+    step = train_step(auxiliary=dict(type='ConvNeXtHead', depth=1))
     one = step_flops(step, *_views(1))
     assert one > 0 and step_flops(step, *_views(2)) == 2 * one
     assert all(p.grad is None for p in step.model.parameters())
@@ -64,7 +62,7 @@ def test_step_flops_scale_with_batch():
     # forward, student 2 x 65 + 2 x 17 tokens forward and backward.
     attention = 2 * (2 * 4 * 65 ** 2 * 32) + 3 * 2 * (2 * 4 * 65 ** 2 * 32 + 2 * 4 * 17 ** 2 * 32)
     assert attention == 9_096_704
-    no_head = _step()
+    no_head = train_step()
     real = step_flops(no_head, *_views(1))
     assert meta_step_flops(no_head.model, *_views(2)) == real + attention
     assert all(p.device.type == 'cpu' for p in no_head.model.parameters())
@@ -76,8 +74,8 @@ def _views(batch):
     return views, None
 
 
-def test_static_bytes_add_adam_state_after_a_step():
-    step = _step()
+def test_static_bytes_add_adam_state_after_a_step(train_step):
+    step = train_step()
     before = step.static_bytes()
     step(*_views(2))
     trainable = [p for p in step.model.parameters() if p.requires_grad]
@@ -86,8 +84,8 @@ def test_static_bytes_add_adam_state_after_a_step():
     assert all(p.grad is None for p in step.model.parameters())
 
 
-def test_cpu_peak_grows_with_batch():
-    step = _step()
+def test_cpu_peak_grows_with_batch(train_step):
+    step = train_step()
     step(*_views(2))
     small, how = step_peak_bytes(step, *_views(2))
     large, _ = step_peak_bytes(step, *_views(8))

@@ -2,7 +2,7 @@
 
 Every case of docs/reliability.md's "Mistakes" table is run here as a user
 runs it (``python tools/X.py ARGS`` in a working directory): the cases go
-through tests/cli_driver.py, which runs them one after the other in one
+through tests/tools/cli_driver.py, which runs them one after the other in one
 interpreter (so torch, mmengine and hssl are imported once), with each its
 own argv, working directory, environment and stderr. dist_train.sh and
 --debug run as real processes.
@@ -17,16 +17,17 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import REPO
 from PIL import Image
 
-TINY = osp.join(REPO, 'tests', 'tiny_digits_config.py')
+from tests import DATA, REPO
+
+TINY = osp.join(DATA, 'tiny_digits_config.py')
 TOOLS = osp.join(REPO, 'tools')
 
 
 def env_for_tools(**extra):
     """The environment of a user's shell, with this checkout's hssl first."""
-    path = os.pathsep.join([REPO, osp.join(REPO, 'tests'), os.environ.get('PYTHONPATH', '')])
+    path = os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')])
     return dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS='1', **extra)
 
 
@@ -193,7 +194,7 @@ def outcomes(files, tmp_path_factory):
     work = tmp_path_factory.mktemp('driver')
     with open(work / 'cases.json', 'w') as f:
         json.dump([table[name][0] for name in MISTAKES], f)
-    proc = subprocess.run([sys.executable, osp.join(REPO, 'tests', 'cli_driver.py'),
+    proc = subprocess.run([sys.executable, osp.join(osp.dirname(__file__), 'cli_driver.py'),
                            str(work / 'cases.json'), str(work / 'results.json')],
                           env=env_for_tools(HSSL_DATA_ROOT=str(files / 'data')),
                           capture_output=True, text=True, timeout=900)

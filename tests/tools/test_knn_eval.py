@@ -9,13 +9,13 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import REPO
 from PIL import Image
 
 from hssl.evaluation import dino_eval_pipeline, knn_accuracy, load_features, save_features
 from hssl.evaluation.features import interleave
+from tests import DATA, REPO
 
-TINY = osp.join(REPO, 'tests', 'tiny_digits_config.py')
+TINY = osp.join(DATA, 'tiny_digits_config.py')
 
 
 def subset(name, stop, step):

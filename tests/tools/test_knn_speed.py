@@ -3,7 +3,8 @@ import importlib.util
 import os.path as osp
 
 import numpy as np
-from conftest import REPO
+
+from tests import REPO
 
 
 def test_faiss_torch_and_sklearn_agree_on_a_small_problem(capsys):

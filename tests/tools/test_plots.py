@@ -8,7 +8,7 @@ import matplotlib
 
 matplotlib.use('Agg')
 
-from conftest import REPO  # noqa: E402
+from tests import REPO  # noqa: E402
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
 import knn_curve  # noqa: E402

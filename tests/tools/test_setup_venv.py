@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from conftest import REPO
+from tests import REPO
+
 
 FAKE_PYTHON = r'''#!/bin/bash
 echo "$*" >> "$FAKE_LOG"

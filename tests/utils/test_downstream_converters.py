@@ -13,11 +13,11 @@ import os.path as osp
 import pytest
 import timm
 import torch
-from conftest import REPO, tiny_dino
 from mmengine.registry import DefaultScope
 from torch import nn
 
 from hssl.registry import MODELS
+from tests import REPO
 
 LAYERS = 2
 
@@ -31,7 +31,7 @@ def load_tool():
 
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, tiny_dino):
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('hssl'):
         model = MODELS.build(tiny_dino(auxiliary=dict(type='ConvNeXtHead', depth=1)))

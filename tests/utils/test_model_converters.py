@@ -7,13 +7,13 @@ import os.path as osp
 import pytest
 import timm
 import torch
-from conftest import REPO, tiny_dino
 from mmengine.registry import DefaultScope
 from mmpretrain.models.backbones import VisionTransformer
 
 from hssl.registry import MODELS
 from hssl.utils import safe_load
 from hssl.utils.model_converters import backbone_state_dict, timm_model_name
+from tests import REPO
 
 
 def load_tool(name):
@@ -30,7 +30,7 @@ def convert():
 
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, tiny_dino):
     """A tiny DINO + ConvNeXt-head checkpoint whose teacher differs from its student."""
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('hssl'):  # module scope: before the autouse fixture

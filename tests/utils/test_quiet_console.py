@@ -11,8 +11,7 @@ from mmengine.logging import MMLogger
 
 from hssl.apis import build_model, build_runner
 from hssl.utils.console import DetailFilter, quiet_console, quiet_init_info
-
-HERE = osp.dirname(__file__)
+from tests import DATA
 
 
 def _record(msg):
@@ -48,7 +47,7 @@ def test_quiet_console_filters_the_console_not_the_file(tmp_path):
 
 
 def _runner_config(work_dir):
-    cfg = Config.fromfile(osp.join(HERE, 'tiny_digits_config.py'))
+    cfg = Config.fromfile(osp.join(DATA, 'tiny_digits_config.py'))
     cfg.work_dir = str(work_dir)
     # mmengine names its logger by experiment: two runners built within one second
     # would share the first one's logger (and log file) without a name of their own
@@ -81,7 +80,7 @@ def test_runner_logs_one_line_and_dumps_the_rest_to_the_file(tmp_path, data_root
 
 
 def test_random_init_reports_no_parameter_lines_unless_verbose(capsys):
-    cfg = Config.fromfile(osp.join(HERE, 'tiny_digits_config.py'))
+    cfg = Config.fromfile(osp.join(DATA, 'tiny_digits_config.py'))
     MMLogger.get_instance('hssl-test-init', log_level='INFO')  # the current, console-only logger
     with quiet_init_info(verbose=False):
         assert MMLogger.get_current_instance().level == logging.WARNING

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 import torch
-from config_helpers import assert_differs_only_by_head, load
 from mmpretrain.structures import DataSample
 
 import hssl.datasets  # noqa: F401  (registers the transforms)
@@ -190,7 +189,7 @@ MULTITASK_CONFIGS = ['multitask/mocov3_vits16_multitask.py',
                      'multitask/simsiam_vits16_multitask.py']
 
 
-def test_multitask_configs_differ_only_by_predictors_and_head():
+def test_multitask_configs_differ_only_by_predictors_and_head(assert_differs_only_by_head, load):
     sep, shared = load(MULTITASK_CONFIGS[0]), load(MULTITASK_CONFIGS[1])
     assert sep.model.pop('separate_predictors') and not shared.model.pop('separate_predictors')
     assert sep.model == shared.model and sep.train_dataloader == shared.train_dataloader
@@ -199,7 +198,7 @@ def test_multitask_configs_differ_only_by_predictors_and_head():
 
 
 @pytest.mark.parametrize('name', MULTITASK_CONFIGS)
-def test_every_multitask_config_trains_an_iteration_at_reduced_size(name):
+def test_every_multitask_config_trains_an_iteration_at_reduced_size(name, load):
     """The config's own view pipeline (at 32 / 16 px), collate, preprocessor, loss."""
     from mmengine.dataset import default_collate
     cfg = load(name)
@@ -273,7 +272,7 @@ def test_simsiam_keys_are_the_students_own_projections_without_gradient():
 
 @pytest.mark.parametrize('name', ['byol/byol_vits16_100e_in1k.py',
                                   'simsiam/simsiam_vits16_100e_in1k.py'])
-def test_two_view_byol_and_simsiam_configs_train_an_iteration_at_reduced_size(name):
+def test_two_view_byol_and_simsiam_configs_train_an_iteration_at_reduced_size(name, load):
     cfg = load(name)
     net = cfg.model.network
     net.backbone.update(arch=ARCH, img_size=32, patch_size=8)
