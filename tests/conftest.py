@@ -91,7 +91,7 @@ def tiny_dino():
 
 @pytest.fixture(scope='session')
 def build():
-    """``build(cfg, seed=0)``: a model built from ``cfg`` and initialised, with torch seeded first."""
+    """``build(cfg, seed=0)``: a model built from ``cfg`` and initialised, torch seeded first."""
     return _build
 
 
@@ -123,10 +123,10 @@ def load():
 
 @pytest.fixture(scope='session')
 def assert_differs_only_by_head():
-    """``assert_differs_only_by_head(base, hssl, head=DEPTH3_CONVNEXT)``: the HSSL recipe
-    ``hssl`` is the baseline ``base`` plus ``head``, nothing else."""
-    def check(base: str, hssl: str, head: dict = DEPTH3_CONVNEXT) -> None:
-        b, h = _load(base), _load(hssl)
+    """``assert_differs_only_by_head(base, recipe, head=DEPTH3_CONVNEXT)``: the HSSL
+    config ``recipe`` is the baseline config ``base`` plus ``head``, nothing else."""
+    def check(base: str, recipe: str, head: dict = DEPTH3_CONVNEXT) -> None:
+        b, h = _load(base), _load(recipe)
         assert h.model.network.pop('auxiliary') == head
         assert h.model == b.model and h.train_dataloader == b.train_dataloader
         assert h.optim_wrapper == b.optim_wrapper and h.custom_hooks == b.custom_hooks

@@ -168,7 +168,8 @@ def test_bf16_autocast_runs_ibot_hssl(tiny_ibot):
     assert model.student.backbone.mask_token.grad is not None
 
 
-def test_separate_patch_last_layer_is_used_for_patches_only_and_frozen_with_the_cls_one(tiny_ibot, fake_runner):
+def test_separate_patch_last_layer_is_used_for_patches_only_and_frozen_with_the_cls_one(
+        tiny_ibot, fake_runner):
     from hssl.engine.hooks import FreezeLastLayerHook
     model = tiny_ibot(CONVNEXT, patch_level_hssl=True, patch_out_channels=24, share_last_layer=True)
     proj = model.student.projectors

@@ -130,7 +130,8 @@ def test_aux_input_option_and_bad_configs():
         MODELS.build(cfg)
 
 
-def test_hssl_recipes_differ_from_their_baselines_only_by_the_head(assert_differs_only_by_head, load):
+def test_hssl_recipes_differ_from_their_baselines_only_by_the_head(load,
+                                                                   assert_differs_only_by_head):
     for base, hssl in (('mae/mae_vits16_400e_in1k.py', 'hssl/mae_vits_convnext.py'),
                        ('mae/mae_vitt4_cifar10.py', 'hssl/mae_vitt4_convnext_cifar10.py')):
         assert_differs_only_by_head(base, hssl)

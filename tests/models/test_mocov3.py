@@ -117,7 +117,8 @@ def test_mocov3_needs_two_views():
         model.loss(views() + views(), None)
 
 
-def test_hssl_recipes_differ_from_their_baselines_only_by_the_head(load, assert_differs_only_by_head):
+def test_hssl_recipes_differ_from_their_baselines_only_by_the_head(load,
+                                                                   assert_differs_only_by_head):
     for base, hssl in (('mocov3/mocov3_vits16_100e_in1k.py', 'hssl/mocov3_vits_convnext.py'),
                        ('mocov3/mocov3_vitt4_cifar10.py', 'hssl/mocov3_vitt4_convnext_cifar10.py')):
         assert_differs_only_by_head(base, hssl)
