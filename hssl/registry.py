@@ -34,7 +34,3 @@ METRICS = _child('metric', mmpretrain_registry.METRICS, 'hssl.evaluation')
 EVALUATORS = _child('evaluator', mmpretrain_registry.EVALUATORS, 'hssl.evaluation')
 VISUALIZERS = _child('visualizer', mmpretrain_registry.VISUALIZERS, 'hssl.engine')
 VISBACKENDS = _child('vis_backend', mmpretrain_registry.VISBACKENDS, 'hssl.engine')
-
-# Semantic aliases: the design card speaks of backbones, auxiliary necks and
-# algorithms; all of them are models, as in mmpretrain.
-BACKBONES = NECKS = HEADS = LOSSES = ALGORITHMS = AUXILIARY_HEADS = MODELS

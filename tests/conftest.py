@@ -18,6 +18,19 @@ def hssl_scope():
 
 
 @pytest.fixture
+def progress(request):
+    """``progress(step, total)``: the training progress a model reads while it
+    trains (the runner's message hub: ``iter``, ``max_iters``)."""
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance(f'test-progress-{request.node.nodeid}')
+
+    def set_progress(step, total):
+        hub.update_info('iter', step)
+        hub.update_info('max_iters', total)
+    return set_progress
+
+
+@pytest.fixture
 def data_root(tmp_path_factory, monkeypatch):
     """The embedded digits in a per-session temporary cache."""
     root = tmp_path_factory.getbasetemp() / 'hssl-data'

@@ -1,15 +1,12 @@
-"""Deep-to-shallow supervision (SDSSL / the DTS of Tab. XIX) as a network option."""
+"""Deep-to-shallow supervision (SDSSL / the DTS of Tab. XIX): a component of the network."""
 import math
-from types import SimpleNamespace
 
 import pytest
 import torch
 from config_helpers import assert_differs_only_by_head, load
 from conftest import build, tiny_dino, tiny_vit
-from mmengine.logging import MessageHub
 
-from hssl.engine.hooks import DeepToShallowHook
-from hssl.engine.hooks.deep_to_shallow import cosine_ramp
+from hssl.models.networks.deep_to_shallow import cosine_ramp
 from hssl.registry import MODELS
 
 CONVNEXT = dict(type='ConvNeXtHead', depth=1)
@@ -53,19 +50,21 @@ def test_off_is_the_plain_network():
     model = build(dts_dino())
     assert model.student.pairs == model.student.hssl_pairs == [('base', ('base',), 1.0)]
     assert model.student.backbone.out_indices == [2]
-    assert list(model.student.projectors) == ['base']
+    assert list(model.student.projectors) == ['base'] and model.student.deep_to_shallow is None
 
 
 def test_branches_pairs_and_weights():
     model = build(dts_dino(dict(weight=0.8)))
     net = model.student
-    assert net.intermediate_branches == ['layer_0', 'layer_1']
+    assert net.deep_to_shallow.branches == ['layer_0', 'layer_1']
     assert net.backbone.intermediate_indices == [0, 1]
-    assert set(net.projectors) == {'base', 'layer_0', 'layer_1'}
+    assert set(net.projectors) == {'base'}
+    assert set(net.deep_to_shallow.projectors) == {'layer_0', 'layer_1'}
     assert net.pairs == [('base', ('base',), 1.0), ('base', ('layer_0',), 0.4),
                          ('base', ('layer_1',), 0.4)]
-    net.intermediate_ramp = 0.5
-    assert net.pairs[1:] == [('base', ('layer_0',), 0.2), ('base', ('layer_1',), 0.2)]
+    # the cosine ramp at half of training: r * 0.5 / n each
+    assert net.loss_terms(progress=(5, 10))[1:] == [('base', 'layer_0', pytest.approx(0.2)),
+                                                    ('base', 'layer_1', pytest.approx(0.2))]
     assert net.hssl_pairs == [('base', ('base',), 1.0)]
     # with HSSL the shallow layers learn what the last layer learns: the auxiliary target
     hssl = build(dts_dino(dict(layers=[1], weight=1.0), auxiliary=CONVNEXT)).student
@@ -73,32 +72,35 @@ def test_branches_pairs_and_weights():
     assert hssl.hssl_pairs == [('aux', ('base', 'aux'), 1.0)]
 
 
-def test_dino_dts_loss_against_hand_computed_terms():
+def test_dino_dts_loss_against_hand_computed_terms(progress):
     model = build(dts_dino(dict(layers=[0], weight=0.5)))
-    model.student.intermediate_ramp = 0.6
+    progress(3, 10)
+    ramp = cosine_ramp(3, 10)
     v = views()
     net, teacher = model.student, model.teacher.module
-    assert set(model.teacher(v[:2])) == {'base'}  # the teacher skips intermediate branches
+    calls = []  # the teacher skips intermediate branches
+    teacher.deep_to_shallow.register_forward_hook(lambda *a: calls.append(1))
     with torch.no_grad():
         t = teacher.projectors['base'](teacher.backbone(torch.cat(v[:2])).cls)
         inter = torch.cat([net.backbone(torch.cat(v[:2])).inter_cls[0],
                            net.backbone(torch.cat(v[2:])).inter_cls[0]])
-        s = net.projectors['layer_0'](inter)
+        s = net.deep_to_shallow.projectors['layer_0'](inter)
         crit = model.criteria['base']
-        expected = 0.5 * 0.6 * crit(crit.teacher_probs(t), s, 2, 4)
+        expected = 0.5 * ramp * crit(crit.teacher_probs(t), s, 2, 4)
         losses = model.loss(v, None)
+    assert not calls
     assert set(losses) == {'loss_base', 'loss_layer_0'}
     assert torch.allclose(losses['loss_layer_0'], expected, atol=1e-6)
     # the shared target's centre moved once, not once per pair
     assert torch.allclose(crit.center, 0.1 * t.mean(0, keepdim=True), atol=1e-6)
 
 
-def test_ramp_zero_equals_the_baseline_loss_and_gradients():
+def test_ramp_zero_equals_the_baseline_loss_and_gradients(progress):
     base = build(dts_dino())
     dts = build(dts_dino(dict(weight=1.0)))
     missing, unexpected = dts.load_state_dict(base.state_dict(), strict=False)
     assert not unexpected and all('layer_' in k for k in missing)
-    dts.student.intermediate_ramp = 0.0
+    progress(0, 10)
     v = views()
     for model in (base, dts):
         sum(model.loss(v, None).values()).backward()
@@ -115,10 +117,10 @@ def test_intermediate_blocks_get_gradients_from_the_new_terms_only_when_enabled(
         return [any(p.grad is not None and p.grad.abs().sum() > 0 for p in b.parameters())
                 for b in blocks]
 
-    dts = build(dts_dino(dict(layers=[0], weight=1.0)))
+    dts = build(dts_dino(dict(layers=[0], weight=1.0, ramp=None)))
     # the layer_0 term reaches block 0 only (and its own projector, not the final one)
     assert grads(dts, 'loss_layer_0') == [True, False, False]
-    assert dts.student.projectors['layer_0'].mlp[0].weight.grad.abs().sum() > 0
+    assert dts.student.deep_to_shallow.projectors['layer_0'].mlp[0].weight.grad.abs().sum() > 0
     assert dts.student.projectors['base'].mlp[0].weight.grad is None
     assert all(p.grad is None for p in dts.teacher.parameters())
     off = build(dts_dino())
@@ -126,23 +128,24 @@ def test_intermediate_blocks_get_gradients_from_the_new_terms_only_when_enabled(
     assert grads(off, 'loss_base') == [True, True, True]
 
 
-def test_hook_ramps_student_and_teacher_by_cosine():
+def test_the_weight_ramps_by_cosine_with_the_training_progress(progress):
     assert cosine_ramp(0, 10) == 0.0
     assert cosine_ramp(5, 10) == pytest.approx(0.5)
     assert cosine_ramp(10, 10) == pytest.approx(1.0)
     assert cosine_ramp(2, 10) == pytest.approx((1 - math.cos(math.pi * 0.2)) / 2)
     model = build(dts_dino(dict(weight=0.8)))
-    hub = MessageHub.get_instance('test_dts_hook')
-    runner = SimpleNamespace(model=model, iter=2, max_iters=10, message_hub=hub)
-    DeepToShallowHook().before_train_iter(runner, 0)
+    progress(2, 10)
     ramp = (1 - math.cos(math.pi * 0.2)) / 2
-    assert model.student.intermediate_ramp == pytest.approx(ramp)
-    assert model.teacher.module.intermediate_ramp == pytest.approx(ramp)
-    assert model.student.pairs[1][2] == pytest.approx(0.8 * ramp / 2)
-    assert hub.get_scalar('train/dts_weight').current() == pytest.approx(0.8 * ramp)
-    with pytest.raises(RuntimeError, match='no intermediate layers'):
-        DeepToShallowHook().before_train_iter(
-            SimpleNamespace(model=build(dts_dino()), iter=0, max_iters=1, message_hub=hub), 0)
+    assert model.loss_terms()[1].weight == pytest.approx(0.8 * ramp / 2)
+    losses = model(views(), None, mode='loss')  # the weight in force is logged
+    assert float(losses['dts_weight']) == pytest.approx(0.8 * ramp)
+    # a constant weight needs no progress; a ramp without one is named
+    constant = build(dts_dino(dict(weight=0.8, ramp=None))).student
+    assert constant.loss_terms()[1].weight == pytest.approx(0.4)
+    with pytest.raises(RuntimeError, match='needs the training progress'):
+        model.student.loss_terms()
+    with pytest.raises(ValueError, match="ramp must be one of"):
+        MODELS.build(dts_dino(dict(ramp='linear')))
 
 
 def test_ibot_dts_is_cls_level_only():
@@ -152,7 +155,7 @@ def test_ibot_dts_is_cls_level_only():
                      backbone=tiny_vit(arch=ARCH3, use_mask_token=True),
                      projector=dict(type='DINOProjectionHead', out_channels=16,
                                     hidden_channels=32, bottleneck_channels=16),
-                     auxiliary=CONVNEXT, intermediate=dict(layers=[0])),
+                     auxiliary=CONVNEXT, intermediate=dict(layers=[0], ramp=None)),
         loss=dict(type='DINOLoss', out_channels=16),
         patch_loss=dict(type='MaskedPatchLoss', out_channels=16),
         patch_level_hssl=True)
@@ -189,22 +192,23 @@ DTS_CONFIGS = ['dts/dino_vits16_dts.py', 'dts/dino_vits16_dts_convnext.py',
                'dts/ibot_vitt4_dts_cifar10.py']
 
 
-def test_dts_configs_are_their_baselines_plus_the_option_and_the_hook():
+def test_dts_configs_are_their_baselines_plus_the_option():
+    dts_option = dict(layers=None, weight=1.0, ramp='cosine')
     for dts, base in (('dts/dino_vits16_dts.py', 'dino/dino_vits16_100e_in1k.py'),
                       ('dts/mocov3_vits16_sdssl.py', 'mocov3/mocov3_vits16_100e_in1k.py')):
         d, b = load(dts), load(base)
-        assert d.model.network.pop('intermediate') == dict(layers=None, weight=1.0)
+        assert d.model.network.pop('intermediate') == dts_option
         assert d.model == b.model and d.train_dataloader == b.train_dataloader
-        assert d.custom_hooks == b.custom_hooks + [dict(type='DeepToShallowHook')]
+        assert d.custom_hooks == b.custom_hooks
     d, b = load('dts/ibot_vitt4_dts_cifar10.py'), load('ibot/ibot_vitt4_cifar10.py')
-    assert d.model.network.pop('intermediate') == dict(layers=None, weight=1.0)
-    assert d.model == b.model and d.custom_hooks == b.custom_hooks + [dict(type='DeepToShallowHook')]
+    assert d.model.network.pop('intermediate') == dts_option
+    assert d.model == b.model and d.custom_hooks == b.custom_hooks
     assert_differs_only_by_head('dts/dino_vits16_dts.py', 'dts/dino_vits16_dts_convnext.py')
     assert_differs_only_by_head('dts/mocov3_vits16_sdssl.py', 'dts/mocov3_vits16_sdssl_convnext.py')
 
 
 @pytest.mark.parametrize('name', DTS_CONFIGS)
-def test_every_dts_config_trains_an_iteration_at_reduced_size(name):
+def test_every_dts_config_trains_an_iteration_at_reduced_size(name, progress):
     cfg = load(name)
     net = cfg.model.network
     net.backbone.update(arch=ARCH3, img_size=32, patch_size=8)
@@ -217,10 +221,8 @@ def test_every_dts_config_trains_an_iteration_at_reduced_size(name):
         net.projector.update(hid_channels=32, out_channels=16, norm_cfg=dict(type='BN1d'))
         cfg.model.predictor.update(hid_channels=32, out_channels=16, norm_cfg=dict(type='BN1d'))
     model = build(cfg.model)
-    assert model.student.intermediate_branches == ['layer_0', 'layer_1']
-    hub = MessageHub.get_instance('test_dts_configs')
-    runner = SimpleNamespace(model=model, iter=3, max_iters=4, message_hub=hub)
-    DeepToShallowHook().before_train_iter(runner, 0)
+    assert model.student.deep_to_shallow.branches == ['layer_0', 'layer_1']
+    progress(3, 4)
     if cfg.model.type == 'IBOT':
         masks = [torch.rand(2, 4, 4) < 0.3 for _ in range(2)]
         losses = model.loss(views(), None, masks=masks)
@@ -234,8 +236,9 @@ def test_every_dts_config_trains_an_iteration_at_reduced_size(name):
 
 
 def test_runner_trains_with_the_ramp_and_resumes_it(tmp_path, data_root):
-    """End to end on the tiny digits config: the hook ramps, checkpoints hold the
-    intermediate projectors, a resumed run continues the ramp from its iteration."""
+    """End to end on the tiny digits config: the weight ramps with the runner's
+    iteration, checkpoints hold the intermediate projectors, a resumed run
+    continues the ramp from its iteration."""
     import os.path as osp
 
     from conftest import REPO
@@ -248,8 +251,7 @@ def test_runner_trains_with_the_ramp_and_resumes_it(tmp_path, data_root):
     def runner(**options):
         cfg = Config.fromfile(osp.join(REPO, 'tests', 'tiny_digits_config.py'))
         cfg.work_dir = str(tmp_path)
-        cfg.model.network.intermediate = dict(layers=None, weight=0.5)
-        cfg.custom_hooks = cfg.custom_hooks + [dict(type='DeepToShallowHook')]
+        cfg.model.network.intermediate = dict(layers=None, weight=0.5, ramp='cosine')
         cfg.merge_from_dict(options)
         cfg.experiment_name = f'test_dts_{id(cfg)}'
         return build_runner(cfg)
@@ -258,16 +260,15 @@ def test_runner_trains_with_the_ramp_and_resumes_it(tmp_path, data_root):
 
     class Record(Hook):
         def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-            model = runner.model
-            seen.append((runner.iter, model.student.intermediate_ramp,
-                         model.teacher.module.intermediate_ramp,
+            seen.append((runner.iter, float(outputs['dts_weight']) / 0.5,
                          float(outputs['loss_layer_0'].detach())))
 
     first = runner(**{'train_cfg.max_epochs': 1})
     first.register_hook(Record(), priority='LOWEST')
     first.train()
     state = safe_load(osp.join(tmp_path, 'epoch_1.pth'))['state_dict']
-    assert any(k.startswith('student.projectors.layer_0.') for k in state)
+    for network in ('student', 'teacher.module'):
+        assert any(k.startswith(f'{network}.deep_to_shallow.projectors.layer_0.') for k in state)
     assert not any('ramp' in k for k in state)
     resumed = runner(resume=True)  # max_epochs 2 of the config: iterations 4..7 of 8
     resumed.register_hook(Record(), priority='LOWEST')
@@ -275,8 +276,7 @@ def test_runner_trains_with_the_ramp_and_resumes_it(tmp_path, data_root):
     assert [s[0] for s in seen] == [0, 1, 2, 3, 4, 5, 6, 7]
     assert [s[1] for s in seen[:4]] == pytest.approx([cosine_ramp(i, 4) for i in range(4)])
     assert [s[1] for s in seen[4:]] == pytest.approx([cosine_ramp(i, 8) for i in range(4, 8)])
-    assert all(s[1] == s[2] for s in seen)  # student and teacher agree
-    assert seen[0][3] == 0.0 and seen[5][3] > 0  # ramp 0 at the start: the term is 0
+    assert seen[0][2] == 0.0 and seen[5][2] > 0  # ramp 0 at the start: the term is 0
 
 
 def test_a_backbone_without_intermediate_tokens_is_named():
@@ -289,3 +289,15 @@ def test_a_backbone_without_intermediate_tokens_is_named():
     net.backbone.forward = forward
     with pytest.raises(RuntimeError, match='ViT returned no intermediate cls tokens'):
         net(views()[:2])
+
+
+def test_checkpoints_of_the_previous_layout_load():
+    """Before the component, the intermediate projectors were network projectors."""
+    model = build(dts_dino(dict(layers=[0])))
+    state = model.state_dict()
+    old = {k.replace('deep_to_shallow.projectors.', 'projectors.'): v for k, v in state.items()}
+    assert any(k.startswith('student.projectors.layer_0.') for k in old)
+    fresh = build(dts_dino(dict(layers=[0])), seed=1)
+    fresh.load_state_dict(old)  # strict
+    for k, v in fresh.state_dict().items():
+        assert torch.equal(v, state[k]), k

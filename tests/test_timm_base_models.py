@@ -10,7 +10,7 @@ from conftest import REPO, build, tiny_dino, tiny_vit
 from mmengine.config import Config
 
 from hssl.models.backbones import TimmBackbone
-from hssl.models.networks.heterogeneous import _continue_drop_path
+from hssl.models.networks.depth import continue_drop_path
 from hssl.registry import MODELS
 
 # tiny versions of the models the wrapper must accept (timm's own arguments)
@@ -120,17 +120,17 @@ def test_width_adapter_is_a_1x1_conv_then_the_head():
 def test_drop_path_is_continued_for_a_vit_base_only():
     head = dict(type='ConvNeXtHead', depth=3)
     aux = {'aux': dict(head)}
-    vit = _continue_drop_path(tiny_vit(drop_path_rate=0.1), aux)  # 2 blocks + 3 head blocks
+    vit = continue_drop_path(tiny_vit(drop_path_rate=0.1), aux)  # 2 blocks + 3 head blocks
     assert aux['aux']['drop_path_rate'] == pytest.approx([0.05, 0.075, 0.1])
     assert vit['drop_path_rate'] == pytest.approx(0.1 * 1 / 4)
     adapted = {'aux': dict(type='WidthAdaptedHead', head=dict(head, depth=1))}
-    _continue_drop_path(tiny_vit(drop_path_rate=0.1), adapted)  # counts the inner head's depth
+    continue_drop_path(tiny_vit(drop_path_rate=0.1), adapted)  # counts the inner head's depth
     assert adapted['aux']['drop_path_rate'] == pytest.approx([0.1])
     for backbone in (dict(type='TimmBackbone', model_name='resnet50', drop_path_rate=0.1),):
         aux = {'aux': dict(head)}
-        assert _continue_drop_path(backbone, aux) == backbone and aux['aux'] == head
+        assert continue_drop_path(backbone, aux) == backbone and aux['aux'] == head
     parallel = {'aux': dict(type='ParallelNetwork', model_name='convnext_tiny')}
-    assert _continue_drop_path(tiny_vit(drop_path_rate=0.1), parallel)['drop_path_rate'] == 0.1
+    assert continue_drop_path(tiny_vit(drop_path_rate=0.1), parallel)['drop_path_rate'] == 0.1
     assert 'drop_path_rate' not in parallel['aux']
 
 

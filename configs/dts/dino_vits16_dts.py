@@ -3,13 +3,8 @@
 # but the last takes its cls token through the shared final norm and its own
 # DINO projection head and learns the teacher's final output (the target of the
 # last layer) over the same view pairs; the intermediate weight ramps by cosine
-# from 0 to r = 1 (DeepToShallowHook), shared over the 11 layers (r / 11 each).
-# Cost: 11 more projection heads of 65536 outputs (about 22 M parameters each).
+# from 0 to r = 1 over training (ramp='cosine'), shared over the 11 layers
+# (r / 11 each). Cost: 11 more projection heads of 65536 outputs (about 22 M
+# parameters each).
 _base_ = '../dino/dino_vits16_100e_in1k.py'
-model = dict(network=dict(intermediate=dict(layers=None, weight=1.0)))
-custom_hooks = [
-    dict(type='EMATeacherHook', momentum=0.996, end_momentum=1.0),
-    dict(type='TeacherTempHook', warmup_temp=0.04, temp=0.04, warmup_epochs=0),
-    dict(type='FreezeLastLayerHook', epochs=1),
-    dict(type='DeepToShallowHook'),
-]
+model = dict(network=dict(intermediate=dict(layers=None, weight=1.0, ramp='cosine')))

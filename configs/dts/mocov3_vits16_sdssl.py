@@ -4,8 +4,4 @@
 # other view; weight ramped by cosine from 0 to r = 1.0 (SDSSL's MoCo ratio),
 # averaged over the 11 layers.
 _base_ = '../mocov3/mocov3_vits16_100e_in1k.py'
-model = dict(network=dict(intermediate=dict(layers=None, weight=1.0)))
-custom_hooks = [
-    dict(type='EMATeacherHook', momentum=0.99, end_momentum=1.0),
-    dict(type='DeepToShallowHook'),
-]
+model = dict(network=dict(intermediate=dict(layers=None, weight=1.0, ramp='cosine')))

@@ -1,5 +1,4 @@
 from .bad_samples import BadSampleCountHook
-from .deep_to_shallow import DeepToShallowHook
 from .discrepancy import DiscrepancyHook
 from .ema_teacher import EMATeacherHook
 from .freeze_last_layer import FreezeLastLayerHook
@@ -8,5 +7,5 @@ from .mask_start import MaskStartHook
 from .nonfinite import NonFiniteLossHook
 from .teacher_temp import TeacherTempHook
 
-__all__ = ['BadSampleCountHook', 'DeepToShallowHook', 'DiscrepancyHook', 'EMATeacherHook',
+__all__ = ['BadSampleCountHook', 'DiscrepancyHook', 'EMATeacherHook',
            'FreezeLastLayerHook', 'KNNEvalHook', 'MaskStartHook', 'NonFiniteLossHook', 'TeacherTempHook']

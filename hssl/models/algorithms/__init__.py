@@ -2,9 +2,8 @@ from .base import SelfSupervisedAlgorithm
 from .dino import DINO
 from .ibot import IBOT
 from .mae import MAE
-from .mocov3 import MoCoV3
-from .multi_task_mocov3 import MultiTaskMoCoV3
-from .siamese import BYOL, SimSiam
+from .mocov3 import MoCoV3, MultiTaskMoCoV3
+from .siamese import BYOL, Siamese, SimSiam
 
 __all__ = ['SelfSupervisedAlgorithm', 'DINO', 'IBOT', 'MAE', 'MoCoV3', 'MultiTaskMoCoV3',
-           'BYOL', 'SimSiam']
+           'Siamese', 'BYOL', 'SimSiam']

@@ -4,15 +4,25 @@ An algorithm holds a student :class:`HeterogeneousNetwork` and, for
 teacher-student methods, an EMA copy of it (``self.teacher``, an mmengine
 ``ExponentialMovingAverage``: a submodule, so it is saved in checkpoints).
 The teacher's momentum follows :class:`~hssl.engine.hooks.EMATeacherHook`.
-Subclasses implement :meth:`loss` only.
+Subclasses implement :meth:`loss` only, over :meth:`loss_terms` (the
+network's pairs as weighted terms, at the current training progress).
 """
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModel, ExponentialMovingAverage
 from torch import Tensor, nn
 
+from hssl.models.networks import LossTerms
 from hssl.registry import MODELS
+
+
+def training_progress() -> Optional[Tuple[int, int]]:
+    """(iteration, total iterations) of the running training, None outside one."""
+    hub = MessageHub.get_current_instance()
+    step, total = hub.get_info('iter'), hub.get_info('max_iters')
+    return None if step is None or total is None else (step, total)
 
 
 def disable_stochastic_layers(module: nn.Module) -> None:
@@ -27,13 +37,11 @@ def disable_stochastic_layers(module: nn.Module) -> None:
 class SelfSupervisedAlgorithm(BaseModel):
     """Args:
         network: config of the student :class:`HeterogeneousNetwork`.
-        with_teacher: keep an EMA teacher of the student.
-        teacher_eval: keep the teacher in eval mode (no drop path, as DINO's
-            teacher, which is built without it).
         data_preprocessor: e.g. mmpretrain's ``SelfSupDataPreprocessor``.
+
+    Class attribute ``with_teacher``: keep an EMA teacher of the student.
     """
     with_teacher = True
-    teacher_eval = True
 
     def __init__(self, network: dict, data_preprocessor: Optional[dict] = None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -46,18 +54,24 @@ class SelfSupervisedAlgorithm(BaseModel):
             # teacher already is that copy, so every update is an EMA step.
             self.teacher.steps.fill_(1)
             disable_stochastic_layers(self.teacher)
-            # deep-to-shallow branches are never targets: the teacher skips them
-            # (their EMA copies exist only so that teacher and student match)
-            self.teacher.module.with_intermediate = False
 
     def init_weights(self):
         super().init_weights()
         if self.with_teacher:  # the teacher starts as a copy of the initialised student
             self.teacher.module.load_state_dict(self.student.state_dict())
 
+    def loss_terms(self) -> LossTerms:
+        """The student network's loss terms at the current training progress
+        (read from the runner's message hub, as mmpretrain's ``CosineEMA``)."""
+        return self.student.loss_terms(progress=training_progress())
+
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
         if mode == 'loss':
-            return self.loss(inputs, data_samples)
+            losses = self.loss(inputs, data_samples)
+            dts = self.student.deep_to_shallow
+            if dts is not None:  # logged, not optimised (no "loss" in the name)
+                losses['dts_weight'] = torch.tensor(dts.weight_at(training_progress()))
+            return losses
         if mode == 'tensor':
             return self.extract_feat(inputs)
         raise RuntimeError(f'{type(self).__name__}: invalid mode "{mode}"; use "loss" or "tensor"')

@@ -13,6 +13,7 @@ from mmengine.model import ModuleDict
 from torch import Tensor
 
 from hssl.models.builder import build_component
+from hssl.models.networks import LossTerms
 from hssl.registry import MODELS
 from .base import SelfSupervisedAlgorithm
 
@@ -28,35 +29,34 @@ class DINO(SelfSupervisedAlgorithm):
     def __init__(self, network: dict, loss: dict, num_global_views: int = 2, **kwargs):
         super().__init__(network, **kwargs)
         self.num_global_views = num_global_views
-        self.criteria = ModuleDict(
-            {target: build_component(loss, 'model.loss') for target, _, _ in self.student.pairs})
+        self.criteria = ModuleDict(  # one centre per target branch
+            {t: build_component(loss, 'model.loss') for t in self.student.targets})
 
     def loss(self, inputs: List[Tensor], data_samples) -> Dict[str, Tensor]:
-        if len(inputs) < self.num_global_views:
-            raise ValueError(f'DINO: got {len(inputs)} views per sample, needs at least '
-                             f'{self.num_global_views} global views')
-        with torch.no_grad():
-            # the teacher computes only the targets (with HSSL not its base branch)
-            teacher = self.teacher(inputs[:self.num_global_views],
-                                   branches={t for t, _, _ in self.student.pairs})
-        student = self.student(inputs)
-        return cls_pair_losses(self.student.loss_terms(), self.criteria, teacher, student,
-                               self.num_global_views, len(inputs))
+        G = check_views(self, inputs, self.num_global_views)
+        terms = self.loss_terms()
+        with torch.no_grad():  # only the targets (with HSSL not the teacher's base branch)
+            teacher = self.teacher(inputs[:G], branches=terms.targets)
+        student = self.student(inputs, branches=terms.branches)
+        return cls_losses(terms, self.criteria, teacher, student, G, len(inputs))
 
 
-def cls_pair_losses(terms: Sequence, criteria, teacher, student, num_global_views: int,
-                    num_views: int, scale: float = 1.0, prefix: str = 'loss_'
-                    ) -> Dict[str, Tensor]:
-    """DINO's cls loss for every (target, branch, weight) term
-    (:meth:`HeterogeneousNetwork.loss_terms`); each target's teacher
-    probabilities computed, and its centre updated, once."""
-    losses, probs = {}, {}
-    for target, branch, weight in terms:
-        criterion = criteria[target]
-        if target not in probs:
-            probs[target] = criterion.teacher_probs(teacher[target].cls)
-        losses[f'{prefix}{branch}'] = scale * weight * criterion(
-            probs[target], student[branch].cls, num_global_views, num_views)
-    for target in probs:
+def check_views(algorithm, inputs: Sequence[Tensor], num_global_views: int) -> int:
+    """The number of global views, or one clear error if a sample has fewer views."""
+    if len(inputs) < num_global_views:
+        raise ValueError(f'{type(algorithm).__name__}: got {len(inputs)} views per sample, '
+                         f'needs at least {num_global_views} global views')
+    return num_global_views
+
+
+def cls_losses(terms: LossTerms, criteria, teacher, student, num_global_views: int,
+               num_views: int, scale: float = 1.0, prefix: str = 'loss_') -> Dict[str, Tensor]:
+    """DINO's cls loss of every term; each target's teacher probabilities
+    computed, and its centre updated, once."""
+    probs = {t: criteria[t].teacher_probs(teacher[t].cls) for t in terms.targets}
+    losses = {f'{prefix}{branch}': scale * weight * criteria[target](
+        probs[target], student[branch].cls, num_global_views, num_views)
+        for target, branch, weight in terms}
+    for target in terms.targets:
         criteria[target].update_center(teacher[target].cls)
     return losses

@@ -23,9 +23,10 @@ from mmengine.model import ModuleDict
 from torch import Tensor
 
 from hssl.models.builder import build_component
+from hssl.models.networks import LossTerms, Pair
 from hssl.registry import MODELS
 from .base import SelfSupervisedAlgorithm
-from .dino import cls_pair_losses
+from .dino import check_views, cls_losses
 
 
 @MODELS.register_module()
@@ -53,10 +54,13 @@ class IBOT(SelfSupervisedAlgorithm):
         # patch level: the HSSL pairs only (deep-to-shallow pairs are cls-level);
         # image level only: the base branch of each pair learns the teacher's base patches
         pairs = self.student.hssl_pairs
-        self.patch_pairs = pairs if patch_level_hssl else [(p[0], (p[0],), w) for _, p, w in pairs]
-        self.criteria = ModuleDict({t: build_component(loss, 'model.loss') for t, _, _ in pairs})
-        self.patch_criteria = ModuleDict(
-            {t: build_component(patch_loss, 'model.patch_loss') for t, _, _ in self.patch_pairs})
+        self.patch_pairs = pairs if patch_level_hssl else [
+            Pair(p.predictions[0], p.predictions[:1], p.weight) for p in pairs]
+        self.patch_terms = self.student.loss_terms(self.patch_pairs)
+        self.criteria = ModuleDict({t: build_component(loss, 'model.loss')
+                                    for t in self.student.targets})
+        self.patch_criteria = ModuleDict({t: build_component(patch_loss, 'model.patch_loss')
+                                          for t in self.patch_terms.targets})
 
     def masks_from(self, data_samples, views: List[Tensor]) -> List[Tensor]:
         """Per-global-view bool masks (B, h, w) packed by the data pipeline."""
@@ -71,27 +75,29 @@ class IBOT(SelfSupervisedAlgorithm):
 
     def loss(self, inputs: List[Tensor], data_samples, masks: Optional[List[Tensor]] = None
              ) -> Dict[str, Tensor]:
-        G = self.num_global_views
-        if len(inputs) < G:
-            raise ValueError(f'IBOT: got {len(inputs)} views per sample, needs at least {G} '
-                             'global views')
+        G = check_views(self, inputs, self.num_global_views)
         masks = self.masks_from(data_samples, inputs) if masks is None else masks
         if not self.masking:
             masks = [torch.zeros_like(m) for m in masks]
-        targets = {t for t, _, _ in self.patch_pairs}
-        predictions = {b for _, preds, _ in self.patch_pairs for b in preds}
-        with torch.no_grad():
-            # only the cls and patch targets (patch-level HSSL: not the base branch)
-            teacher = self.teacher(inputs[:G], num_patch_views=G, patch_branches=targets,
-                                   branches=targets | {t for t, _, _ in self.student.pairs})
+        terms, patch_terms = self.loss_terms(), self.patch_terms
+        with torch.no_grad():  # only the cls and patch targets
+            teacher = self.teacher(inputs[:G], num_patch_views=G,
+                                   patch_branches=patch_terms.targets,
+                                   branches=set(terms.targets) | set(patch_terms.targets))
         student = self.student(inputs, masks=list(masks) + [None] * (len(inputs) - G),
-                               num_patch_views=G, patch_branches=predictions)
-        losses = cls_pair_losses(self.student.loss_terms(), self.criteria, teacher, student, G,
-                                 len(inputs), scale=self.lambda1, prefix='loss_cls_')
-        probs = {t: self.patch_criteria[t].teacher_probs(teacher[t].patch) for t in targets}
-        for target, branch, weight in self.student.loss_terms(self.patch_pairs):
-            losses[f'loss_patch_{branch}'] = self.lambda2 * weight * self.patch_criteria[target](
-                probs[target], student[branch].patch, masks)
-        for target in targets:
-            self.patch_criteria[target].update_center(teacher[target].patch)
+                               num_patch_views=G, patch_branches=patch_terms.branches,
+                               branches=terms.branches)
+        losses = cls_losses(terms, self.criteria, teacher, student, G, len(inputs),
+                            scale=self.lambda1, prefix='loss_cls_')
+        losses.update(self.patch_losses(patch_terms, teacher, student, masks))
+        return losses
+
+    def patch_losses(self, terms: LossTerms, teacher, student, masks) -> Dict[str, Tensor]:
+        """iBOT's masked patch loss of every term, centres updated once per target."""
+        criteria = self.patch_criteria
+        probs = {t: criteria[t].teacher_probs(teacher[t].patch) for t in terms.targets}
+        losses = {f'loss_patch_{branch}': self.lambda2 * weight * criteria[target](
+            probs[target], student[branch].patch, masks) for target, branch, weight in terms}
+        for target in terms.targets:
+            criteria[target].update_center(teacher[target].patch)
         return losses

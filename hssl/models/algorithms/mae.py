@@ -24,7 +24,6 @@ decoder mask tokens): the head's outputs at the masked positions are then
 trained by the pixel loss, which makes them a meaningful target for the base
 model. See docs/user_guides/methods.md.
 """
-import copy
 from typing import Dict, List, Union
 
 import torch
@@ -33,6 +32,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from hssl.models.builder import build_component
+from hssl.models.networks import LossTerms
 from hssl.registry import MODELS
 from .base import SelfSupervisedAlgorithm
 
@@ -77,31 +77,30 @@ class MAE(SelfSupervisedAlgorithm):
             raise ValueError(f'MAE: mask_ratio must be in (0, 1), got {mask_ratio}')
         if aux_input not in ('mask_token', 'zeros'):
             raise ValueError(f"MAE: aux_input must be 'mask_token' or 'zeros', got {aux_input!r}")
-        network = copy.deepcopy(dict(network))
         if network.get('projector') is not None:
             raise ValueError('MAE: set model.network.projector=None (the decoders are '
                              'model.decoder / model.aux_decoder)')
-        if network.get('auxiliary'):
-            network['backbone'] = dict(network['backbone'], grid_fill=aux_input)
         super().__init__(network, **kwargs)
+        student = self.student
+        if student.reads_grid:  # the heads see every position of the sparse encoder's grid
+            student.backbone.set_grid_fill(aux_input)
         self.mask_ratio = mask_ratio
         self.aux_input = aux_input
         aux_decoder = decoder if aux_decoder is None else aux_decoder
         self.decoders = ModuleDict()
-        for target, predictions, _ in self.student.pairs:
-            for branch in predictions:
-                cfg = aux_decoder if branch in self.student.aux_heads else decoder
-                extra = {} if branch == target else {'predict_feature_dim': self._width(target)}
-                self.decoders[branch] = build_component(
-                    cfg, f'model decoder ({branch})', embed_dim=self._width(branch), **extra)
+        for target, branch, _ in self.terms(student.pairs):
+            cfg = decoder if student.branch_source(branch) == 'backbone' else aux_decoder
+            extra = {} if branch == target else {'predict_feature_dim': student.branch_width(target)}
+            self.decoders[branch] = build_component(
+                cfg, f'model decoder ({branch})', embed_dim=student.branch_width(branch), **extra)
         self.pixel_head = build_component(pixel_head, 'model.pixel_head')
         self.feature_loss = build_component(feature_loss, 'model.feature_loss')
 
-    def _width(self, branch: str) -> int:
-        heads = self.student.aux_heads
-        if branch in heads:
-            return getattr(heads[branch], 'out_channels', self.student.backbone.embed_dims)
-        return self.student.backbone.embed_dims
+    def terms(self, pairs=None) -> LossTerms:
+        """Summed, not averaged (``network.reduction``): the two terms learn
+        different targets, the head's features and the pixels
+        (docs/user_guides/methods.md)."""
+        return self.student.loss_terms(pairs, reduction='sum')
 
     def loss(self, inputs: Union[Tensor, List[Tensor]], data_samples) -> Dict[str, Tensor]:
         img = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
@@ -114,17 +113,14 @@ class MAE(SelfSupervisedAlgorithm):
         full = torch.arange(h * w, device=img.device).expand(B, -1)
         weights = mask.to(img.dtype)
         losses = {}
-        # summed, not averaged (network.reduction): the two terms learn different
-        # targets, the head's features and the pixels (docs/user_guides/methods.md)
-        for target, predictions, weight in self.student.pairs:
-            for branch in predictions:
-                tokens = torch.cat((out[branch].cls.unsqueeze(1), out[branch].patch), dim=1)
-                ids = full if out[branch].patch.shape[1] == h * w else restore
-                pred = self.decoders[branch](tokens, ids)
-                if branch == target:  # pixels
-                    loss = self.pixel_head.loss(pred, img, weights)
-                else:  # the target branch's representations, stop-gradient
-                    goal = out[target].patch.detach()
-                    loss = self.feature_loss(pred, F.layer_norm(goal, goal.shape[-1:]), weights)
-                losses[f'loss_{branch}'] = weight * loss
+        for target, branch, weight in self.terms():
+            tokens = torch.cat((out[branch].cls.unsqueeze(1), out[branch].patch), dim=1)
+            ids = full if out[branch].patch.shape[1] == h * w else restore
+            pred = self.decoders[branch](tokens, ids)
+            if branch == target:  # pixels
+                loss = self.pixel_head.loss(pred, img, weights)
+            else:  # the target branch's representations, stop-gradient
+                goal = out[target].patch.detach()
+                loss = self.feature_loss(pred, F.layer_norm(goal, goal.shape[-1:]), weights)
+            losses[f'loss_{branch}'] = weight * loss
         return losses

@@ -54,17 +54,25 @@ class MAEViT(ViT):
     """Args (beyond :class:`ViT`'s):
         grid_fill: how masked positions of ``grid`` are filled (see above).
             :class:`~hssl.models.algorithms.MAE` sets it from its
-            ``aux_input`` when the network has an auxiliary head.
+            ``aux_input`` (:meth:`set_grid_fill`) when the network's heads
+            read the grid.
     """
 
     def __init__(self, *args, grid_fill: Optional[str] = None, init_cfg=MAE_INIT, **kwargs):
+        super().__init__(*args, init_cfg=init_cfg, **kwargs)
+        self.grid_mask_token = None
+        self.set_grid_fill(grid_fill)
+        fix_sincos_pos_embed(self)
+
+    def set_grid_fill(self, grid_fill: Optional[str]) -> None:
+        """Fill the masked positions of ``grid`` this way from now on (a
+        ``'mask_token'`` fill adds its learnt token, initialised by
+        :meth:`init_weights`)."""
         if grid_fill not in GRID_FILLS:
             raise ValueError(f'MAEViT: grid_fill must be one of {GRID_FILLS}, got {grid_fill!r}')
-        super().__init__(*args, init_cfg=init_cfg, **kwargs)
         self.grid_fill = grid_fill
         self.grid_mask_token = (nn.Parameter(torch.zeros(1, self.embed_dims, 1))
                                 if grid_fill == 'mask_token' else None)
-        fix_sincos_pos_embed(self)
 
     def init_weights(self):
         super().init_weights()

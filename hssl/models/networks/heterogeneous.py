@@ -38,29 +38,25 @@ The loss terms of the branches that learn one target are averaged
 (``reduction='mean'``, the default): the HSSL code's ``PretrainLoss`` computes
 0.5 L(z1^h, z2^b) + 0.5 L(z1^h, z2^h), and with iBOT 0.5 (patch_b + patch_h)
 at patch level. ``reduction='sum'`` is Eq. 1 as printed (twice the HSSL
-gradients). :meth:`loss_terms` turns pairs into weighted terms.
+gradients). :meth:`loss_terms` turns pairs into weighted terms (``pairs.py``).
 
-Deep-to-shallow supervision (SDSSL, Jang et al. WACV 2023; the "DTS" of
-Tab. XIX), ``intermediate=dict(layers=None, weight=r)``: every chosen block's
-cls token, through the backbone's shared final norm, gets its own projector
-(branch ``layer_<i>``) and one pair ``(target, (layer_<i>,), r / n)`` whose
-target is the branch the final base output learns from: the teacher's final
-``base`` output for the baseline, its auxiliary output ``aux`` with HSSL (so
-with both, the shallow layers learn what the last layer learns). The terms
-are cls-level only; :attr:`hssl_pairs` are the pairs without them. The weight
-is scaled by :attr:`intermediate_ramp` (1 unless ``DeepToShallowHook`` ramps
-it from 0).
+A related method plugs in as a component that contributes branches and
+pairs: ``intermediate=dict(...)`` builds :class:`DeepToShallow` (SDSSL), whose
+branches project intermediate cls tokens of the backbone; :attr:`hssl_pairs`
+are the pairs without its pairs.
 """
-import copy
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule, ModuleDict
 from torch import Tensor, nn
 
-from hssl.models.backbones.vit import ARCHS, ViT
 from hssl.models.builder import build_component
 from hssl.registry import MODELS
+from . import deep_to_shallow
+from .deep_to_shallow import DeepToShallow
+from .depth import continue_drop_path
+from .pairs import REDUCTIONS, LossTerms, Pair, loss_terms
 
 
 # Tab. XIV: the pairs of each auxiliary head (see the module docstring)
@@ -109,10 +105,8 @@ class HeterogeneousNetwork(BaseModule):
             ``'homogeneous'`` (A->A + B->B) or ``'head_only'`` (A->A), Tab. XIV.
         reduction: ``'mean'`` or ``'sum'`` over the predictions of one target
             (see above).
-        intermediate: deep-to-shallow supervision (see above), a dict with
-            ``layers`` (block indices, 0-based; None: all but the last),
-            ``weight`` (r, default 1.0) and optionally ``projector`` (the
-            intermediate projector config; default: ``projector``'s).
+        intermediate: :class:`DeepToShallow`'s options (``layers``, ``weight``,
+            ``ramp``, ``projector``, default: ``projector``), or None.
     """
 
     def __init__(self,
@@ -131,15 +125,16 @@ class HeterogeneousNetwork(BaseModule):
             raise ValueError(f'HeterogeneousNetwork: supervision must be one of '
                              f'{", ".join(SUPERVISION)} (Tab. XIV); got {supervision!r}')
         self.supervision = supervision
-        if reduction not in ('mean', 'sum'):
+        if reduction not in REDUCTIONS:
             raise ValueError(f'HeterogeneousNetwork: reduction must be "mean" (the HSSL code) '
                              f'or "sum" (Eq. 1 as printed), got {reduction!r}')
         self.reduction = reduction
         aux_cfgs = self._name_heads(auxiliary)
-        backbone = _continue_drop_path(backbone, aux_cfgs)
-        inter = _intermediate_layers(intermediate, backbone, aux_cfgs, projector)
-        if inter:
-            backbone = dict(backbone, out_indices=inter + [-1])
+        backbone = continue_drop_path(backbone, aux_cfgs)
+        if intermediate is not None:  # the component taps the backbone's blocks
+            intermediate = deep_to_shallow.network_options(intermediate, backbone,
+                                                           len(aux_cfgs), projector)
+            backbone = dict(backbone, out_indices=intermediate['layers'] + [-1])
         self.backbone = build_component(backbone, 'network.backbone')
         width = self.backbone.embed_dims
         aux_projector = aux_projector if aux_projector is not None else projector
@@ -148,18 +143,18 @@ class HeterogeneousNetwork(BaseModule):
             n: build_component(cfg, f'network.auxiliary ({n})', in_channels=width)
             for n, cfg in aux_cfgs.items()})
         self.projectors = ModuleDict()
-        self.hssl_pairs: List[Tuple[str, Tuple[str, ...], float]] = []
+        self.hssl_pairs: List[Pair] = []
         self._source: Dict[str, str] = {}  # branch -> 'backbone' or an aux head name
         if not aux_cfgs:
             self._add_branch('base', 'backbone', projector, width)
-            self.hssl_pairs.append(('base', ('base',), 1.0))
+            self.hssl_pairs.append(Pair('base', ('base',), 1.0))
         for name in aux_cfgs:
             base = 'base' if name == 'aux' else name.replace('aux', 'base', 1)
             head_width = getattr(self.aux_heads[name], 'out_channels', width)
             weight = 1.0 / len(aux_cfgs)
             if supervision == 'head_only':  # A->A: the base output is no branch
                 self._add_branch(name, name, aux_projector, head_width)
-                self.hssl_pairs.append((name, (name,), weight))
+                self.hssl_pairs.append(Pair(name, (name,), weight))
                 continue
             self._add_branch(base, 'backbone', projector, width)
             if share_projector and projector is not None:
@@ -176,39 +171,63 @@ class HeterogeneousNetwork(BaseModule):
                     if getattr(self.projectors[base], layer, None) is not None:
                         setattr(self.projectors[name], layer, getattr(self.projectors[base], layer))
             if supervision == 'homogeneous':  # A->A + B->B
-                self.hssl_pairs += [(name, (name,), weight), (base, (base,), weight)]
+                self.hssl_pairs += [Pair(name, (name,), weight), Pair(base, (base,), weight)]
             else:  # A->A + A->B (Eq. 1)
-                self.hssl_pairs.append((name, (base, name), weight))
-
-        # deep-to-shallow: branch layer_<i> learns the target of the final base output
-        self.intermediate_branches = [f'layer_{i}' for i in inter]
-        self.intermediate_weight = float(intermediate.get('weight', 1.0)) if inter else 0.0
-        self.intermediate_ramp = 1.0  # fraction of the weight in force (DeepToShallowHook)
-        self.with_intermediate = True  # False: forward skips them (the EMA teacher)
-        inter_projector = (intermediate or {}).get('projector', projector)
-        for branch in self.intermediate_branches:
-            self.projectors[branch] = build_component(
-                inter_projector, f'network.intermediate projector ({branch})', in_channels=width)
+                self.hssl_pairs.append(Pair(name, (base, name), weight))
+        self.deep_to_shallow = None
+        if intermediate is not None:
+            self.deep_to_shallow = DeepToShallow(in_channels=width, **intermediate)
+            self._register_load_state_dict_pre_hook(deep_to_shallow.previous_layout)
 
     @property
-    def pairs(self) -> List[Tuple[str, Tuple[str, ...], float]]:
-        """[(target, predictions, weight)]: :attr:`hssl_pairs`, then one
-        deep-to-shallow pair per intermediate branch, weight r * ramp / n."""
-        if not self.intermediate_branches:
-            return list(self.hssl_pairs)
-        target = self.hssl_pairs[0][0]
-        weight = self.intermediate_weight * self.intermediate_ramp / len(self.intermediate_branches)
-        return self.hssl_pairs + [(target, (b,), weight) for b in self.intermediate_branches]
+    def pairs(self) -> List[Pair]:
+        """:attr:`hssl_pairs`, then the pairs contributed by ``intermediate``
+        (at their full weight; :meth:`loss_terms` applies their schedule)."""
+        return self.hssl_pairs + self._contributed_pairs(progress=None, full=True)
 
-    def loss_terms(self, pairs: Optional[Sequence] = None) -> List[Tuple[str, str, float]]:
-        """[(target, prediction branch, weight)] of ``pairs`` (default :attr:`pairs`):
-        with ``reduction='mean'`` a pair's weight is shared by its predictions."""
-        terms = []
-        for target, predictions, weight in (self.pairs if pairs is None else pairs):
-            if self.reduction == 'mean':
-                weight = weight / len(predictions)
-            terms.extend((target, branch, weight) for branch in predictions)
-        return terms
+    def branch_source(self, branch: str) -> str:
+        """``'backbone'`` or the name of the auxiliary head that a branch projects."""
+        return self._source[branch]
+
+    def branch_width(self, branch: str) -> int:
+        """Channels of a branch's tokens before its projector."""
+        source = self._source[branch]
+        width = self.backbone.embed_dims
+        return width if source == 'backbone' else getattr(self.aux_heads[source], 'out_channels', width)
+
+    def projector_of(self, branch: str) -> nn.Module:
+        """The projector of a branch, the contributed branches' included."""
+        if branch in self.projectors:
+            return self.projectors[branch]
+        return self.deep_to_shallow.projectors[branch]
+
+    @property
+    def reads_grid(self) -> bool:
+        """Whether an auxiliary head reads the backbone's grid (a parallel one reads images)."""
+        return any(not getattr(h, 'takes_images', False) for h in self.aux_heads.values())
+
+    @property
+    def targets(self) -> List[str]:
+        """The teacher branches that the pairs learn from, each once, in order."""
+        return list(dict.fromkeys(p.target for p in self.pairs))
+
+    def loss_terms(self, pairs: Optional[Sequence[Pair]] = None,
+                   progress: Optional[Sequence[int]] = None,
+                   reduction: Optional[str] = None) -> LossTerms:
+        """The weighted (target, branch) terms of ``pairs`` (default: all pairs,
+        the contributed ones weighted at ``progress`` = (iter, max_iters));
+        ``reduction`` defaults to the network's."""
+        if pairs is None:
+            pairs = self.hssl_pairs + self._contributed_pairs(progress)
+        return loss_terms(pairs, reduction or self.reduction)
+
+    def _contributed_pairs(self, progress, full: bool = False) -> List[Pair]:
+        if self.deep_to_shallow is None:
+            return []
+        # the shallow layers learn what the final base output learns
+        target = self.hssl_pairs[0].target
+        dts = self.deep_to_shallow
+        return dts.pairs(target, dts.weight if full else dts.weight_at(progress))
 
     def init_weights(self):
         """Initialise the backbone from the seed itself, then the rest.
@@ -265,13 +284,15 @@ class HeterogeneousNetwork(BaseModule):
                 for DINO, nothing of the base branch but the backbone) is
                 skipped.
         """
+        contributed = self.deep_to_shallow.branches if self.deep_to_shallow else []
         if branches is not None:
-            unknown = set(branches) - set(self._source)
+            unknown = set(branches) - set(self._source) - set(contributed)
             if unknown:
                 raise KeyError(f'HeterogeneousNetwork: no branch {sorted(unknown)}; '
-                               f'branches: {sorted(self._source)}')
+                               f'branches: {sorted(self._source) + contributed}')
         wanted_branches = [b for b in self._source if branches is None or b in branches]
         sources = {self._source[b] for b in wanted_branches}
+        wanted_inter = [b for b in contributed if branches is None or b in branches]
         feats = {'backbone': ([], [])}
         feats.update({name: ([], []) for name in self.aux_heads})
         inter = []  # per group (n, B_group, C): intermediate cls tokens
@@ -286,7 +307,7 @@ class HeterogeneousNetwork(BaseModule):
                 out = self.backbone(images)
             with_patch = start < num_patch_views
             _append(feats['backbone'], out.cls, out.patch if with_patch else None)
-            if self.intermediate_branches:
+            if wanted_inter:
                 if out.inter_cls is None:
                     raise RuntimeError(f'HeterogeneousNetwork: intermediate is set but '
                                        f'{type(self.backbone).__name__} returned no intermediate '
@@ -295,6 +316,10 @@ class HeterogeneousNetwork(BaseModule):
             for name, head in self.aux_heads.items():
                 if name not in sources:
                     continue
+                if out.grid is None and not getattr(head, 'takes_images', False):
+                    raise RuntimeError(f'HeterogeneousNetwork: {type(self.backbone).__name__} gave '
+                                       f'no grid for the auxiliary head "{name}" (MAEViT: set '
+                                       'network.backbone.grid_fill)')
                 aux = head(images if getattr(head, 'takes_images', False) else out.grid)
                 _append(feats[name], aux.cls, aux.patch if with_patch else None)
 
@@ -309,10 +334,9 @@ class HeterogeneousNetwork(BaseModule):
                 proj = self.projectors[branch]
                 cls, patch = proj(cls), proj(patch, patch=True) if patch is not None else None
             outputs[branch] = BranchOutput(cls=cls, patch=patch)
-        if self.intermediate_branches and self.with_intermediate:
-            inter = torch.cat(inter, dim=1)
-            for k, branch in enumerate(self.intermediate_branches):
-                outputs[branch] = BranchOutput(cls=self.projectors[branch](inter[k]), patch=None)
+        if wanted_inter:
+            projected = self.deep_to_shallow(torch.cat(inter, dim=1), wanted_inter)
+            outputs.update({b: BranchOutput(cls=cls, patch=None) for b, cls in projected.items()})
         return outputs
 
 
@@ -320,95 +344,3 @@ def _append(store, cls, patch):
     store[0].append(cls)
     if patch is not None:
         store[1].append(patch)
-
-
-def _continue_drop_path(backbone: dict, aux_cfgs: Dict[str, dict]) -> dict:
-    """Drop path over base + auxiliary depth, the heads taking the largest rates.
-
-    With rates linspace(0, r, L + D) over the L base blocks and D head blocks
-    (as in the HSSL code), the base keeps the first L rates (its own
-    ``drop_path_rate`` becomes r (L - 1) / (L + D - 1)) and a head the last D.
-    Applies to heads whose config sets no ``drop_path_rate``; D is the
-    deepest such head's depth. Changes ``aux_cfgs`` in place and returns the
-    backbone config to build.
-
-    Only for a ViT base model (a sequence of L equal blocks with one rate
-    each) and heads made of blocks (``continues_drop_path``). Any other base
-    model (``TimmBackbone``: ResNet, ConvNeXt, Swin spread their own
-    ``drop_path_rate`` over stages as timm does) and a parallel network keep
-    their configs unchanged: nothing is continued, and a head's drop path is
-    its own ``drop_path_rate`` (default 0).
-    """
-    backbone = copy.deepcopy(backbone)
-    rate = backbone.get('drop_path_rate', 0.0)
-    layers = _backbone_depth(backbone)
-    todo = [n for n, cfg in aux_cfgs.items()
-            if 'drop_path_rate' not in cfg
-            and getattr(_registered(cfg), 'continues_drop_path', False)]
-    if not rate or not layers or not todo:
-        return backbone
-    for name in todo:
-        depth = _head_depth(aux_cfgs[name])
-        aux_cfgs[name]['drop_path_rate'] = torch.linspace(0, rate, layers + depth).tolist()[layers:]
-    deepest = max(_head_depth(aux_cfgs[n]) for n in todo)
-    backbone['drop_path_rate'] = rate * (layers - 1) / (layers + deepest - 1)
-    return backbone
-
-
-def _registered(cfg: dict):
-    """The class a config builds (None if its type is unknown: the build names it later)."""
-    kind = cfg.get('type')
-    return MODELS.get(kind) if isinstance(kind, str) else kind
-
-
-def _head_depth(cfg: dict) -> int:
-    """Blocks of a head config (a ``WidthAdaptedHead`` counts its inner head's)."""
-    if isinstance(cfg.get('head'), dict):
-        return _head_depth(cfg['head'])
-    return cfg.get('depth', 3)
-
-
-def _backbone_depth(backbone: dict) -> Optional[int]:
-    """Number of blocks of a ViT config (None if its arch is unknown, or the
-    base model is not one of hssl's ViTs: a timm model has stages, not a list
-    of equal blocks)."""
-    cls = _registered(backbone)
-    if not (isinstance(cls, type) and issubclass(cls, ViT)):
-        return None
-    arch = backbone.get('arch', 'small')
-    return (ARCHS.get(arch) or {}).get('num_layers') if isinstance(arch, str) else arch.get('num_layers')
-
-
-def _intermediate_layers(intermediate: Optional[dict], backbone: dict, aux_cfgs: Dict[str, dict],
-                         projector: Optional[dict]) -> List[int]:
-    """The validated, sorted block indices of the deep-to-shallow branches ([] when off)."""
-    if intermediate is None:
-        return []
-    where = 'HeterogeneousNetwork: intermediate'
-    unknown = set(intermediate) - {'layers', 'weight', 'projector'}
-    if unknown:
-        raise KeyError(f'{where} has no option(s) {sorted(unknown)}; its options: layers, '
-                       'weight, projector')
-    if len(aux_cfgs) > 1:
-        raise ValueError(f'{where} (deep-to-shallow) needs one target branch; with several '
-                         'auxiliary heads side by side there is one per head')
-    if intermediate.get('projector', projector) is None:
-        raise ValueError(f'{where}: every intermediate layer needs its own projector; give '
-                         'network.projector or intermediate.projector')
-    if 'out_indices' in backbone:
-        raise ValueError(f'{where} sets the backbone\'s out_indices; remove '
-                         'network.backbone.out_indices')
-    depth = _backbone_depth(backbone)
-    if depth is None:
-        raise ValueError(f'{where}: deep-to-shallow needs one of hssl\'s ViT base models (its '
-                         f'blocks\' cls tokens); {backbone.get("type")!r} gives no number of '
-                         'blocks (arch)')
-    layers = intermediate.get('layers')
-    layers = list(range(depth - 1)) if layers is None else list(layers)
-    for i in layers:
-        if not isinstance(i, int) or not 0 <= i < depth - 1:
-            raise ValueError(f'{where}.layers: {i!r} is not an intermediate block of a '
-                             f'{depth}-block backbone (0..{depth - 2}; the last is the output)')
-    if not layers or len(set(layers)) != len(layers):
-        raise ValueError(f'{where}.layers: need distinct block indices, got {layers}')
-    return sorted(layers)
