@@ -288,13 +288,13 @@ def test_cv2_resize_backend_within_35_db_of_pillows(photos):
 
 
 def test_device_config_is_the_recipe_switched():
-    """configs/hssl/ibot_vitb_convnext_device_aug.py = use_device_augmentation(recipe)."""
+    """configs/hssl/ibot_vitb16_convnext_deviceaug-100e_in1k.py = use_device_augmentation(recipe)."""
     import os.path as osp
     from mmengine.config import Config
     from hssl.datasets.transforms import use_device_augmentation
     repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    recipe = Config.fromfile(osp.join(repo, 'configs/hssl/ibot_vitb_convnext.py'))
-    device = Config.fromfile(osp.join(repo, 'configs/hssl/ibot_vitb_convnext_device_aug.py'))
+    recipe = Config.fromfile(osp.join(repo, 'configs/hssl/ibot_vitb16_convnext_100e_in1k.py'))
+    device = Config.fromfile(osp.join(repo, 'configs/hssl/ibot_vitb16_convnext_deviceaug-100e_in1k.py'))
     use_device_augmentation(recipe)
     assert recipe.train_dataloader.dataset.pipeline == device.train_dataloader.dataset.pipeline
     assert recipe.model.data_preprocessor == device.model.data_preprocessor

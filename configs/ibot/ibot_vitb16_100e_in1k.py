@@ -5,17 +5,10 @@
 # teacher temperature warm-up over 50 epochs.
 _base_ = './ibot_vits16_100e_in1k.py'
 model = dict(network=dict(backbone=dict(arch='base'), projector=dict(norm_last_layer=True)))
-train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='LoadImage'),
-    dict(type='DINOMultiCrop',
-         global_crops_size=224, local_crops_size=96,
-         global_crops_scale=(0.32, 1.0), local_crops_scale=(0.05, 0.32),
-         local_crops_number=10,
-         global_extra_pipeline=[
-             dict(type='BlockMaskGenerator', patch_size=16,
-                  pred_ratio=(0.0, 0.3), pred_ratio_var=(0.0, 0.2), pred_shape='block')]),
-    dict(type='PackInputs', algorithm_keys=['patch_mask']),
-]))
+# Tab. XX's ViT-B/16 crop scales; the rest of the pipeline is inherited (pipeline[1]: DINOMultiCrop)
+train_dataloader = _base_.train_dataloader
+train_dataloader.dataset.pipeline[1].update(global_crops_scale=(0.32, 1.0),
+                                            local_crops_scale=(0.05, 0.32))
 optim_wrapper = dict(optimizer=dict(lr=7.5e-4), clip_grad=dict(max_norm=0.3))
 param_scheduler = [
     dict(type='WarmupCosineLR', eta_min=2e-6, warmup=10, by_epoch=True, begin=0, end=100,
