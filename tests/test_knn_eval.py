@@ -13,7 +13,8 @@ from conftest import REPO
 from PIL import Image
 
 from hssl.evaluation import dino_eval_pipeline, knn_accuracy, load_features, save_features
-from hssl.evaluation.features import interleave
+from hssl.evaluation import feature_cache
+from hssl.evaluation.sharding import interleave
 
 TINY = osp.join(REPO, 'tests', 'tiny_digits_config.py')
 
@@ -128,7 +129,7 @@ def test_model_mode_caches_features(tool, tmp_path, data_root, monkeypatch, caps
     def no_extraction(*args, **kwargs):
         raise AssertionError('features were extracted again instead of read from the cache')
 
-    monkeypatch.setattr(tool, 'extract_dataset_features', no_extraction)
+    monkeypatch.setattr(feature_cache, 'extract_features', no_extraction)
     again = tool.main(argv[:3] + ['20'] + argv[5:])  # another k: the cache answers
     assert 'features from the cache' in capsys.readouterr().out
     assert again['top1'][20] == knn_accuracy(*feats.values(), ks=20, backend='torch')['top1'][20]
@@ -211,7 +212,7 @@ def test_an_unreadable_evaluation_image_is_an_error_naming_it(tool, tmp_path):
 
 
 def test_random_weights_are_cached_under_their_values():
-    from hssl.evaluation.features import state_dict_sha256
+    from hssl.evaluation.feature_cache import state_dict_sha256
     a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
     b.load_state_dict(a.state_dict())
     assert state_dict_sha256(a) == state_dict_sha256(b)
