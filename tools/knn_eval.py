@@ -28,6 +28,10 @@ size*256/224, bicubic, centre crop to the backbone's ``img_size``). Features:
 the teacher backbone's cls token (``--student`` for the student's).
 
 A mistake ends with one line on stderr (--debug: the traceback).
+
+This script checks the arguments and prints; extracting (sharded), caching and
+the k-NN are ``hssl.apis.model_knn_features`` and
+``hssl.evaluation.knn_accuracy`` (docs/user_guides/evaluation.md, "From Python").
 """
 import json
 import math
