@@ -13,7 +13,7 @@ import os.path as osp
 
 import torch
 
-from hssl.evaluation.features import sha256_file
+from hssl.evaluation.feature_cache import sha256_file
 from hssl.utils import safe_load
 from hssl.utils.cli import ArgumentParser, existing_file, run
 

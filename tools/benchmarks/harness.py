@@ -1,6 +1,8 @@
 """Measuring a training step: synthetic multi-crop batches, one full step
 (forward, backward, clipped AdamW update, EMA teacher update), its peak memory
-and its FLOPs. Used by ``tools/benchmarks/overhead.py`` and ``throughput.py``.
+and its FLOPs. Used by ``overhead.py``, ``throughput.py`` (this folder) and
+``tools/analysis/get_flops.py``; imported as ``harness`` with this folder on
+``sys.path`` (scripts run from here have it).
 
 Peak memory of a step is reported as the model's *static* bytes (parameters,
 buffers, gradients, optimizer state; the EMA teacher included) plus the
