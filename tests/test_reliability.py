@@ -14,13 +14,13 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from PIL import Image
 
-import hssl.datasets.bad_samples as bad_samples_module
+import hssl.reliability.bad_samples as bad_samples_module
 from hssl.apis import build_model, build_runner
 from hssl.datasets import ImageFolder
-from hssl.engine import checkpoint_io
-from hssl.engine.checkpoint_io import find_resumable_checkpoint
 from hssl.engine.hooks.utils import unwrap
-from hssl.utils.checkpoint import safe_load
+from hssl.reliability import resume_checks
+from hssl.reliability.checkpoint_files import safe_load
+from hssl.reliability.resume_checks import find_resumable_checkpoint
 
 TESTS = osp.join(REPO, 'tests')
 RESUME_CFG = osp.join(TESTS, 'tiny_resume_config.py')
@@ -176,9 +176,9 @@ def test_resume_auto_skips_a_checkpoint_that_does_not_load_and_takes_the_previou
 
 
 def _collect_logs(monkeypatch):
-    """The messages checkpoint_io logs."""
+    """The messages resume_checks logs."""
     messages = []
-    monkeypatch.setattr(checkpoint_io, 'print_log', lambda msg, **kw: messages.append(msg))
+    monkeypatch.setattr(resume_checks, 'print_log', lambda msg, **kw: messages.append(msg))
     return messages
 
 
