@@ -25,7 +25,7 @@ __all__ = ['CheckpointError', 'check_checkpoint_file', 'check_local_checkpoints_
            'load_checkpoint_file', 'safe_load']
 
 
-# How torch's weights-only unpickler (and _history_buffer_getattr) word a
+# How torch's weights-only unpickler (and allow_list's restricted getattr) word a
 # refusal, most specific first; group 1 is the offending global or type.
 _REFUSAL_PATTERNS = (
     re.compile(r'Unsupported global: GLOBAL (\S+)'),

@@ -1,3 +1,4 @@
+"""The model inside a DDP / FSDP wrapper (used by hooks in hssl.engine and hssl.reliability)."""
 from mmengine.model import is_model_wrapper
 
 
