@@ -246,7 +246,7 @@ def test_runner_trains_with_the_ramp_and_resumes_it(tmp_path, data_root):
     from mmengine.hooks import Hook
 
     from hssl.apis import build_runner
-    from hssl.utils.checkpoint import safe_load
+    from hssl.reliability.checkpoint_files import safe_load
 
     def runner(**options):
         cfg = Config.fromfile(osp.join(REPO, 'tests', 'tiny_digits_config.py'))

@@ -10,7 +10,7 @@ from mmengine.config import Config
 
 from hssl.apis import build_runner
 from hssl.registry import MODELS
-from hssl.utils.checkpoint import safe_load
+from hssl.reliability.checkpoint_files import safe_load
 
 CONFIGS = ['ibot/ibot_vits16_100e_in1k.py', 'ibot/ibot_vitb16_100e_in1k.py',
            'hssl/ibot_vits16_convnext_100e_in1k.py', 'hssl/ibot_vitb16_convnext_100e_in1k.py',

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 
 from hssl.apis import build_model, build_runner
-from hssl.utils.checkpoint import safe_load
+from hssl.reliability.checkpoint_files import safe_load
 
 TINY = osp.join(REPO, 'tests', 'tiny_digits_config.py')
 

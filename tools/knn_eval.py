@@ -51,7 +51,7 @@ from hssl.engine.config_check import check_cfg_options, check_config
 from hssl.evaluation import FEATURE_KEYS, knn_accuracy, load_features
 from hssl.evaluation.label_fraction import balanced_subset, write_subset_list
 from hssl.evaluation.sharding import torchrun_group
-from hssl.utils.checkpoint import check_checkpoint_file
+from hssl.reliability.checkpoint_files import check_checkpoint_file
 
 DEFAULT_CACHE = osp.join(osp.expanduser('~'), '.cache', 'hssl', 'knn_features')
 

@@ -6,12 +6,12 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from hssl.engine.runner import describe_mismatch
 from hssl.evaluation.feature_cache import sha256_file, train_test_features
 from hssl.evaluation.features import build_eval_dataset, knn_dataset_cfgs
 from hssl.registry import MODELS
+from hssl.reliability.checkpoint_files import load_checkpoint_file
+from hssl.reliability.model_mismatch import describe_mismatch
 from hssl.utils.console import quiet_init_info
-from hssl.utils.checkpoint import load_checkpoint_file
 
 
 def build_model(cfg: Config, checkpoint: Optional[str] = None, device: str = 'cpu', seed: int = 0,

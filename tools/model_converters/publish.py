@@ -14,7 +14,7 @@ import os.path as osp
 import torch
 
 from hssl.evaluation.feature_cache import sha256_file
-from hssl.utils import safe_load
+from hssl.reliability import safe_load
 from hssl.utils.cli import ArgumentParser, existing_file, run
 
 KEEP = ('state_dict', 'meta')

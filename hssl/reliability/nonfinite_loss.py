@@ -31,7 +31,7 @@ from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 
 from hssl.registry import HOOKS
-from .utils import unwrap
+from hssl.utils.model_wrapper import unwrap
 
 SKIPPED_KEY = 'skipped_step'
 

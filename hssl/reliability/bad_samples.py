@@ -1,27 +1,37 @@
-"""Skip unreadable images during training instead of stopping the run.
+"""Unreadable images: skipped during training, counted, and an error past a limit.
 
 A folder of a million images holds a few broken ones (truncated downloads,
-files that are not images). :class:`SkipBadSamples` (mixed into
-:class:`~hssl.datasets.ImageFolder`) turns an
-:class:`~hssl.datasets.transforms.loading.ImageLoadError` raised by the
-pipeline into a skipped sample: a warning names the file and the reason,
-the data set then draws another sample in its place (mmengine's
-``BaseDataset`` retry), and the epoch goes on. More than
-``max_bad_samples`` distinct bad files is an error: a folder that is mostly
-broken is a mistake, not noise.
+files that are not images). The image loader
+(:class:`~hssl.datasets.transforms.LoadImage`) raises :class:`ImageLoadError`
+for them, naming the file. :class:`SkipBadSamples` (mixed into
+:class:`~hssl.datasets.ImageFolder`) turns that error into a skipped sample:
+a warning names the file and the reason, the data set then draws another
+sample in its place (mmengine's ``BaseDataset`` retry), and the epoch goes
+on. More than ``max_bad_samples`` distinct bad files is an error: a folder
+that is mostly broken is a mistake, not noise.
 
 Bad files are marked in a shared-memory flag per sample (a torch tensor:
 shared with DataLoader workers, forked or spawned), so each file is reported
 once and not read again, and the count is of distinct files across the
 worker processes of a rank. In test mode (evaluation) nothing is skipped:
 a replaced sample would pair an image with another image's label.
+
+:class:`BadSampleCountHook` puts the count in the log: after every iteration
+this rank's count as ``bad_samples`` once it is above 0, and at the end of
+each epoch the count summed over ranks as a line.
 """
 from typing import Optional
 
 import torch
+from mmengine.dist import all_reduce
+from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
-from .transforms.loading import ImageLoadError
+from hssl.registry import HOOKS
+
+
+class ImageLoadError(OSError):
+    """An image file exists but could not be read or decoded."""
 
 
 class SkipBadSamples:
@@ -62,3 +72,28 @@ class SkipBadSamples:
             print_log(f'skipping an unreadable image ({count} so far): {error}',
                       logger='current', level=30)
             return None
+
+
+@HOOKS.register_module()
+class BadSampleCountHook(Hook):
+    """Logs the unreadable images the training data set skipped (``num_bad_samples``).
+
+    Data sets without the attribute are left alone.
+    """
+    priority = 'BELOW_NORMAL'  # before the logger (BELOW_NORMAL, registered later) prints
+
+    @staticmethod
+    def _count(runner) -> int:
+        return int(getattr(runner.train_dataloader.dataset, 'num_bad_samples', 0))
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        count = self._count(runner)
+        if count:
+            runner.message_hub.update_scalar('train/bad_samples', count)
+
+    def after_train_epoch(self, runner):
+        total = torch.tensor([self._count(runner)], dtype=torch.float64)
+        all_reduce(total)  # a no-op outside distributed runs
+        if total.item():
+            runner.logger.warning(f'epoch {runner.epoch + 1}: {int(total.item())} unreadable '
+                                  'images skipped so far (summed over ranks)')

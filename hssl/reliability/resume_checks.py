@@ -1,66 +1,39 @@
-"""Checkpoint files that survive crashes: atomic saving, resuming what loads.
+"""What ``--resume`` takes, and when it stops instead of starting over.
 
-mmengine writes a checkpoint in place (``open(path, 'wb')``): a crash, a
-pre-emption or a full disk while saving leaves a truncated file under the
-final name, and ``--resume auto`` (the path in ``work_dir/last_checkpoint``)
-then fails on it. Here
-
-* :func:`save_atomically` writes to a hidden temporary file in the same
-  folder, flushes it to disk and renames it (``os.replace``, atomic on
-  POSIX and Windows): the final name holds a complete checkpoint or nothing;
-* :func:`find_resumable_checkpoint` tries ``last_checkpoint``'s file first,
-  then the other checkpoints of the work dir, newest first, and returns the
-  first that loads, logging in one line the ones it skips and why;
-  :func:`nothing_to_resume` words the error when none loads.
+* :func:`find_resumable_checkpoint` (``--resume auto``) tries
+  ``last_checkpoint``'s file first, then the other checkpoints of the work
+  dir, newest first, and returns the first that loads, logging in one line
+  the ones it skips and why;
+* :func:`nothing_to_resume` words the error when none loads (or there is
+  none): the run stops, it never starts over silently;
+* :func:`check_resumable` refuses a file without the training state
+  (``--resume PATH`` on a file of weights only).
 """
 import glob
-import os
 import os.path as osp
 import re
-from typing import Callable, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from mmengine.logging import print_log
 
-from hssl.utils.checkpoint import CheckpointError, safe_load
+from .checkpoint_files import CheckpointError, safe_load
 
 # The names mmengine's CheckpointHook gives (filename_tmpl 'epoch_{}.pth' / 'iter_{}.pth').
 CHECKPOINT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
-TEMP_PREFIX = '.tmp-'
+# What a checkpoint needs to resume from: mmengine's meta (epoch, iter, seed) and the weights.
+TRAINING_KEYS = ('meta', 'state_dict')
 
 
-def _fsync(path: str) -> None:
-    flags = os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) if osp.isdir(path) else os.O_RDONLY
-    try:
-        fd = os.open(path, flags)
-    except OSError:  # e.g. directories on Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def missing_training_keys(checkpoint) -> List[str]:
+    """The keys of :data:`TRAINING_KEYS` that ``checkpoint`` lacks (all, if it is no dict)."""
+    return [k for k in TRAINING_KEYS if not isinstance(checkpoint, dict) or k not in checkpoint]
 
 
-def save_atomically(out_dir: str, filename: str, save: Callable[[str], None]) -> None:
-    """Call ``save(name)`` with a temporary name in ``out_dir``, then rename it to ``filename``.
-
-    Only for local folders; a remote ``out_dir`` (``s3://`` ...) is written
-    directly by ``save(filename)``.
-    """
-    if '://' in str(out_dir):
-        save(filename)
-        return
-    temp = f'{TEMP_PREFIX}{os.getpid()}-{filename}'
-    temp_path, final_path = osp.join(out_dir, temp), osp.join(out_dir, filename)
-    try:
-        save(temp)
-        _fsync(temp_path)
-        os.replace(temp_path, final_path)
-        _fsync(out_dir)
-    finally:
-        if osp.exists(temp_path):
-            os.remove(temp_path)
+def check_resumable(checkpoint, filename: str) -> None:
+    """Refuse a loaded ``checkpoint`` that holds no training state to resume."""
+    if missing_training_keys(checkpoint):
+        raise CheckpointError(filename, 'cannot resume from it: not a training checkpoint '
+                              '(no meta or state_dict; weights only? load them with load_from)')
 
 
 def checkpoint_candidates(work_dir: str) -> List[str]:
@@ -88,7 +61,7 @@ def load_error(path: str) -> Optional[str]:
         return e.reason or str(e)
     except Exception as e:  # noqa: BLE001 - any failure means: take the previous one
         return f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'.strip()
-    missing = [k for k in ('meta', 'state_dict') if not isinstance(checkpoint, dict) or k not in checkpoint]
+    missing = missing_training_keys(checkpoint)
     if missing:
         return f'not a training checkpoint (no {", ".join(missing)})'
     return None
