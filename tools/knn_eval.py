@@ -28,6 +28,10 @@ size*256/224, bicubic, centre crop to the backbone's ``img_size``). Features:
 the teacher backbone's cls token (``--student`` for the student's).
 
 A mistake ends with one line on stderr (--debug: the traceback).
+
+This script checks the arguments and prints; extracting (sharded), caching and
+the k-NN are ``hssl.apis.model_knn_features`` and
+``hssl.evaluation.knn_accuracy`` (docs/user_guides/evaluation.md, "From Python").
 """
 import json
 import math
@@ -36,22 +40,18 @@ import os.path as osp
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.registry import DefaultScope
-from torch import distributed as dist
 
 import hssl  # noqa: F401
 # hssl.utils.cli first: it quiets an import warning of mmcv
 from hssl.utils.cli import (USER_ERRORS, ArgumentParser, debug_requested, error_message,
                             existing_dir, existing_file, fail, non_negative_int, positive_float,
                             positive_int, run)
-from hssl.apis import build_model  # noqa: I100
+from hssl.apis import model_knn_features  # noqa: I100
 from hssl.engine.config_check import check_cfg_options, check_config
-from hssl.utils.checkpoint import check_checkpoint_file
-from hssl.evaluation import (build_eval_dataset, extract_dataset_features,
-                             feature_cache_key, knn_accuracy, knn_dataset_cfgs, load_features,
-                             save_features)
-from hssl.evaluation.features import FEATURE_KEYS, _samples, sha256_file, state_dict_sha256
+from hssl.evaluation import FEATURE_KEYS, knn_accuracy, load_features
 from hssl.evaluation.label_fraction import balanced_subset, write_subset_list
+from hssl.evaluation.sharding import torchrun_group
+from hssl.reliability.checkpoint_files import check_checkpoint_file
 
 DEFAULT_CACHE = osp.join(osp.expanduser('~'), '.cache', 'hssl', 'knn_features')
 
@@ -107,27 +107,9 @@ def parse_args(argv=None):
     return args
 
 
-def init_distributed():
-    """Join the torchrun process group, if launched by torchrun with several processes."""
-    if int(os.environ.get('WORLD_SIZE', 1)) > 1 and not dist.is_initialized():
-        if torch.cuda.is_available():
-            torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
-        dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
-    if dist.is_initialized():
-        return dist.get_rank()
-    return 0
-
-
-def _broadcast(value, rank):
-    if not dist.is_initialized():
-        return value
-    box = [value if rank == 0 else None]
-    dist.broadcast_object_list(box, src=0)
-    return box[0]
-
-
-def model_features(args, rank):
-    """Features of the model on the two datasets (rank 0; None elsewhere), cached."""
+def model_features(args):
+    """The model's features (rank 0; None elsewhere): the inputs checked here,
+    then extracted over the torchrun processes and cached by the package."""
     if args.checkpoint:
         check_checkpoint_file(args.checkpoint)  # a checkpoint at all? (before anything is built)
     cfg = Config.fromfile(args.config)
@@ -135,38 +117,11 @@ def model_features(args, rank):
         check_cfg_options(args.cfg_options, cfg)
         cfg.merge_from_dict(args.cfg_options)
     check_config(cfg)  # unknown keys and options, before anything is built
-    scope = cfg.get('default_scope', 'hssl')
-    ds_cfgs = knn_dataset_cfgs(cfg, args.config, args.train_dir, args.val_dir)
-    with DefaultScope.overwrite_default_scope(scope):
-        datasets = [build_eval_dataset(c) for c in ds_cfgs]
-    branch = 'student' if args.student else 'teacher'
-    device = args.device or (f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available()
-                             else 'cpu')
-    # random weights are keyed by their values (they follow the code and the seed, not a file)
-    model = build_model(cfg, device=device, verbose=args.verbose) if args.random_init else None
-    cache = None
-    if rank == 0 and not args.no_cache:
-        weights = state_dict_sha256(model) if args.random_init else sha256_file(args.checkpoint)
-        key = feature_cache_key(weights, datasets, [ds_cfgs, cfg.model, branch])
-        cache = key and osp.join(args.cache_dir, f'{key}.npz')
-    cache = _broadcast(cache, rank)
-    files = [path for path, _ in _samples(datasets[0]) or []] or None
-    if cache and osp.isfile(cache):
-        if rank == 0:
-            print(f'features from the cache: {cache}')
-        return dict(load_features(cache), train_files=files) if rank == 0 else None
-    model = model or build_model(cfg, args.checkpoint, device=device)
-    feats = [extract_dataset_features(model, ds, args.batch_size, args.num_workers,
-                                      use_teacher=not args.student, desc=f'{name} features')
-             for name, ds in zip(('train', 'test'), datasets)]
-    if rank != 0:
-        return None
-    (train_x, train_y), (test_x, test_y) = feats
-    if cache:
-        save_features(cache, train_x, train_y, test_x, test_y)
-        print(f'features cached at {cache} (evaluate again with --features {cache})')
-    return dict(train_features=train_x.numpy(), train_labels=train_y,
-                test_features=test_x.numpy(), test_labels=test_y, train_files=files)
+    return model_knn_features(
+        cfg, args.checkpoint, config_path=args.config, train_dir=args.train_dir,
+        val_dir=args.val_dir, use_teacher=not args.student, device=args.device,
+        batch_size=args.batch_size, num_workers=args.num_workers,
+        cache_dir=None if args.no_cache else args.cache_dir, verbose=args.verbose)
 
 
 def label_subset(feats, fraction, seed, out):
@@ -198,13 +153,9 @@ def report(result, ks, feats, temperature, backend, out=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    rank = 0
     try:
-        if args.features:
-            feats = load_features(args.features)
-        else:
-            rank = init_distributed()
-            feats = model_features(args, rank)
+        with torchrun_group() as rank:
+            feats = load_features(args.features) if args.features else model_features(args)
         if rank != 0:
             return None
         if args.label_fraction is not None:
@@ -221,9 +172,6 @@ def main(argv=None):
         message = error_message(err)
         where = f'{args.features}: ' if args.features and str(args.features) not in message else ''
         fail(where + message, 'knn_eval.py')
-    finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
     report(result, args.k, feats, args.temperature, args.backend, args.out)
     return result
 

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/setup_venv.sh cpu
 
-CONFIG=${CONFIG:-configs/hssl/dino_vitp8_convnext_digits.py}
+CONFIG=${CONFIG:-configs/hssl/dino_vitmini8_convnext_12e_digits.py}
 WORK_DIR=${WORK_DIR:-work_dirs/quickstart}
 start=$(date +%s)
 python tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "$@"

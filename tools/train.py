@@ -20,10 +20,10 @@ import hssl  # noqa: F401  (allow-lists mmengine checkpoint types for torch.load
 # hssl.utils.cli first: it quiets an import warning of mmcv
 from hssl.utils.cli import ArgumentParser, existing_file, fail, run
 from hssl.apis import build_runner  # noqa: I100
-from hssl.engine.checkpoint_io import checkpoint_candidates, nothing_to_resume
 from hssl.engine.config_check import check_cfg_options, check_config
 from hssl.registry import MODELS
-from hssl.utils.checkpoint import check_checkpoint_file
+from hssl.reliability.checkpoint_files import check_checkpoint_file
+from hssl.reliability.resume_checks import checkpoint_candidates, nothing_to_resume
 
 
 def parse_args():

@@ -5,28 +5,14 @@
 # teacher temperature warm-up over 50 epochs.
 _base_ = './ibot_vits16_100e_in1k.py'
 model = dict(network=dict(backbone=dict(arch='base'), projector=dict(norm_last_layer=True)))
-train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='LoadImage'),
-    dict(type='DINOMultiCrop',
-         global_crops_size=224, local_crops_size=96,
-         global_crops_scale=(0.32, 1.0), local_crops_scale=(0.05, 0.32),
-         local_crops_number=10,
-         global_extra_pipeline=[
-             dict(type='BlockMaskGenerator', patch_size=16,
-                  pred_ratio=(0.0, 0.3), pred_ratio_var=(0.0, 0.2), pred_shape='block')]),
-    dict(type='PackInputs', algorithm_keys=['patch_mask']),
-]))
+# Tab. XX's ViT-B/16 crop scales; the rest of the pipeline is inherited (pipeline[1]: DINOMultiCrop)
+train_dataloader = _base_.train_dataloader
+train_dataloader.dataset.pipeline[1].update(global_crops_scale=(0.32, 1.0),
+                                            local_crops_scale=(0.05, 0.32))
 optim_wrapper = dict(optimizer=dict(lr=7.5e-4), clip_grad=dict(max_norm=0.3))
-param_scheduler = [
-    dict(type='WarmupCosineLR', eta_min=2e-6, warmup=10, by_epoch=True, begin=0, end=100,
-         convert_to_iter_based=True),
-    dict(type='WarmupCosineParamScheduler', param_name='weight_decay', eta_min_ratio=10.0,
-         by_epoch=True, begin=0, end=100, convert_to_iter_based=True),
-]
-custom_hooks = [
-    dict(type='EMATeacherHook', momentum=0.996, end_momentum=1.0),
-    dict(type='TeacherTempHook', warmup_temp=0.04, temp=0.07, warmup_epochs=50,
-         patch_start_epoch=0),
-    dict(type='FreezeLastLayerHook', epochs=3),
-    dict(type='MaskStartHook', start_epoch=0),
-]
+# min lr 2e-6, teacher temperature warm-up 50 epochs, last layer frozen 3 epochs
+param_scheduler = _base_.param_scheduler
+param_scheduler[0].eta_min = 2e-6
+custom_hooks = _base_.custom_hooks
+custom_hooks[1].warmup_epochs = 50  # TeacherTempHook
+custom_hooks[2].epochs = 3  # FreezeLastLayerHook

@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 from mmpretrain.datasets import CustomDataset
 
 from hssl.registry import DATASETS
-from .bad_samples import SkipBadSamples
+from hssl.reliability.bad_samples import SkipBadSamples
 from .embedded import prepare_digits
 from .transforms.multi_crop import build_transforms
 
@@ -37,7 +37,7 @@ class ImageFolder(SkipBadSamples, CustomDataset):
         extensions: accepted file extensions (case-insensitive).
         max_bad_samples: unreadable images skipped with a warning during
             training before it stops with an error (0: none, None: no limit;
-            see :mod:`hssl.datasets.bad_samples`).
+            see :mod:`hssl.reliability.bad_samples`).
         label_fraction: keep a seeded, class-balanced fraction of the
             labelled images (semi-supervised linear probing, Tab. X; see
             :mod:`hssl.evaluation.label_fraction`); None keeps all.

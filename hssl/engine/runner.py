@@ -1,11 +1,13 @@
-"""mmengine's Runner with strict, explained checkpoint loading.
+"""mmengine's Runner with hssl's crash safety, config check and CPU-distributed runs.
 
-It also runs distributed on CPU-only machines (gloo through torchrun), which
-mmengine 0.10 cannot: its ``init_dist`` and DDP wrapping assume CUDA.
-
-mmengine loads a checkpoint non-strictly: a checkpoint of another model
-"resumes" with a warning and random weights. hssl refuses it before any
-training happens, with an error that names the mismatching keys and shapes.
+Its checkpoint methods call :mod:`hssl.reliability` (docs/reliability.md):
+files are checked before unpickling and loaded with ``weights_only=True``,
+a checkpoint of another model is refused with what differs, ``--resume``
+takes the newest checkpoint that loads or stops, checkpoints are written
+atomically, and epoch-based configs run the loop that resumes inside an
+epoch. It also runs distributed on CPU-only machines (gloo through
+torchrun), which mmengine 0.10 cannot: its ``init_dist`` and DDP wrapping
+assume CUDA.
 """
 import datetime
 import os.path as osp
@@ -22,41 +24,17 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.utils.dl_utils import collect_env
 
 from hssl.registry import RUNNERS
-from hssl.utils.checkpoint import (CheckpointError, check_checkpoint_file,
-                                   check_local_checkpoints_first, load_checkpoint_file)
+from hssl.reliability.atomic_save import save_atomically
+from hssl.reliability.checkpoint_files import (check_checkpoint_file, check_local_checkpoints_first,
+                                               load_checkpoint_file)
+from hssl.reliability.model_mismatch import describe_mismatch
+from hssl.reliability.resume_checks import (check_resumable, find_resumable_checkpoint,
+                                            nothing_to_resume)
 from hssl.utils.console import quiet_console
-from .checkpoint_io import find_resumable_checkpoint, nothing_to_resume, save_atomically
 from .config_check import check_config
 
 # local files that mmengine loads (e.g. init_cfg=dict(type='Pretrained')) are checked first
 check_local_checkpoints_first()
-
-
-def describe_mismatch(model, state_dict, filename: str, limit: int = 5) -> str:
-    """An empty string when ``state_dict`` fits ``model``, else what differs."""
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in expected]
-    shapes = [f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model {tuple(v.shape)}'
-              for k, v in expected.items()
-              if k in state_dict and hasattr(state_dict[k], 'shape') and state_dict[k].shape != v.shape]
-    if not (missing or unexpected or shapes):
-        return ''
-
-    def some(keys):
-        more = f' ... and {len(keys) - limit} more' if len(keys) > limit else ''
-        return ', '.join(keys[:limit]) + more
-
-    lines = [f'checkpoint "{filename}" does not match the model {type(model).__name__}:']
-    if missing:
-        lines.append(f'  {len(missing)} keys of the model are missing from it: {some(missing)}')
-    if unexpected:
-        lines.append(f'  {len(unexpected)} keys in it are not in the model: {some(unexpected)}')
-    if shapes:
-        lines.append(f'  {len(shapes)} shapes differ: {some(shapes)}')
-    lines.append('Was it written by another config? Check the config, or pass '
-                 '--cfg-options to match the model it was trained with.')
-    return '\n'.join(lines)
 
 
 @RUNNERS.register_module()
@@ -85,10 +63,8 @@ class HSSLRunner(Runner):
                         revise_keys=[(r'^module.', '')]):
         # checked before unpickling, loaded with weights_only=True
         checkpoint = load_checkpoint_file(filename, map_location=map_location)
-        if self._resume and not self._has_loaded and not (
-                isinstance(checkpoint, dict) and {'meta', 'state_dict'} <= checkpoint.keys()):
-            raise CheckpointError(filename, 'cannot resume from it: not a training checkpoint '
-                                  '(no meta or state_dict; weights only? load them with load_from)')
+        if self._resume and not self._has_loaded:
+            check_resumable(checkpoint, filename)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
         state_dict = checkpoint.get('state_dict', checkpoint)
@@ -131,8 +107,8 @@ class HSSLRunner(Runner):
         return super().scale_lr(optim_wrapper, auto_scale_lr)
 
     def build_train_loop(self, loop):
-        # Epoch-based configs resume inside an epoch, exactly (hssl/engine/loops.py, a
-        # subclass); 'mmengine.EpochBasedTrainLoop' keeps mmengine's loop.
+        # Epoch-based configs resume inside an epoch, exactly (hssl/reliability/
+        # resumable_loop.py, a subclass); 'mmengine.EpochBasedTrainLoop' keeps mmengine's loop.
         if isinstance(loop, dict) and loop.get('type', 'EpochBasedTrainLoop') == 'EpochBasedTrainLoop' \
                 and loop.get('by_epoch', True):
             loop = dict({k: v for k, v in loop.items() if k != 'by_epoch'},

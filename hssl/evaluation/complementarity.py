@@ -11,7 +11,7 @@ With the test samples U and the sets of samples classified correctly by
 
 The paper (Tab. II) classifies with k-NN on frozen features and gives sIoU in
 percent. :class:`AuxiliaryHeadFeatures` lets
-:func:`hssl.apis.extract_features` read the auxiliary head's cls output
+:func:`hssl.evaluation.extract_features` read the auxiliary head's cls output
 instead of the backbone's.
 """
 from typing import Dict, Optional
@@ -80,7 +80,8 @@ def knn_top1_predictions(train_features, train_labels, test_features, k: int = 2
 class AuxiliaryHeadFeatures:
     """An algorithm seen through one auxiliary head: ``extract_feat`` returns
     that head's cls output (normalised grid mean) of the teacher (or student)
-    network, so :func:`hssl.apis.extract_features` extracts it.
+    network, so :func:`hssl.evaluation.extract_features` extracts it (in the
+    model's eval mode: ``train`` / ``eval`` are the model's).
 
     Args:
         model: an hssl algorithm with auxiliary heads.
@@ -103,6 +104,17 @@ class AuxiliaryHeadFeatures:
         self.model = model
         self.head = head
         self.data_preprocessor = model.data_preprocessor
+
+    @property
+    def training(self) -> bool:
+        return self.model.training
+
+    def train(self, mode: bool = True):
+        self.model.train(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
 
     @torch.no_grad()
     def extract_feat(self, inputs, use_teacher: bool = True) -> Tensor:

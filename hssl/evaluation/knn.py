@@ -40,19 +40,19 @@ Ties:
 
 Note that ``exp(1 / temperature)`` overflows float32 for
 ``temperature < ~0.0113``; DINO uses 0.07.
+
+The arguments are checked once, on entry (:mod:`hssl.evaluation.knn_inputs`).
 """
-from numbers import Integral
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .knn_inputs import ArrayLike, KNNInputs, check_knn_inputs
+
 __all__ = ['knn_predict', 'knn_accuracy']
 
-ArrayLike = Union[torch.Tensor, np.ndarray]
-
-BACKENDS = ('auto', 'faiss', 'torch')
 _FAISS_GPU_MAX_K = 1024
 _FAISS_INSTALL_HINT = ("install it with `pip install faiss-cpu` (or `faiss-gpu`), or install "
                        "hssl with an extra: `pip install -e '.[cpu]'` / `pip install -e '.[gpu]'`")
@@ -67,90 +67,20 @@ def _import_faiss():
     return faiss
 
 
-def _as_tensor(data: ArrayLike, name: str) -> torch.Tensor:
-    if isinstance(data, torch.Tensor):
-        return data.detach()
-    if isinstance(data, np.ndarray):
-        return torch.from_numpy(np.ascontiguousarray(data))
-    raise TypeError(f'{name} must be a torch.Tensor or a numpy.ndarray, got {type(data).__name__}')
-
-
-def _check_features(features: torch.Tensor, name: str) -> None:
-    if features.dim() != 2:
-        raise ValueError(f'{name} must be 2-D (num_samples, dim), '
-                         f'got shape {tuple(features.shape)}')
-    if features.shape[0] == 0 or features.shape[1] == 0:
-        raise ValueError(f'{name} is empty: shape {tuple(features.shape)}')
-    if not features.is_floating_point():
-        raise ValueError(f'{name} must be floating point, got dtype {features.dtype}')
-    if not bool(torch.isfinite(features).all()):
-        raise ValueError(f'{name} contains NaN or Inf values')
-
-
-def _check_labels(labels: torch.Tensor, name: str, num_samples: int, features_name: str) -> None:
-    if labels.dim() != 1:
-        raise ValueError(f'{name} must be 1-D (num_samples,), got shape {tuple(labels.shape)}')
-    if labels.shape[0] != num_samples:
-        raise ValueError(f'{name} has {labels.shape[0]} labels but {features_name} has '
-                         f'{num_samples} samples (features/labels count mismatch)')
-    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
-        raise ValueError(f'{name} must hold integer class indices, got dtype {labels.dtype}')
-    if num_samples and int(labels.min()) < 0:
-        raise ValueError(f'{name} must be non-negative class indices, got min {int(labels.min())}')
-
-
-def _check_ks(ks: Union[int, Iterable[int]], num_train: int) -> List[int]:
-    ks = [ks] if isinstance(ks, Integral) else list(ks)
-    if not ks:
-        raise ValueError('ks is empty: give at least one number of neighbours')
-    for k in ks:
-        if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
-            raise ValueError(f'every k must be a positive integer, got {k!r} in ks={ks}')
-        if k > num_train:
-            raise ValueError(f'k={k} is larger than the training set ({num_train} samples)')
-    return list(dict.fromkeys(int(k) for k in ks))
-
-
-def _prepare(train_features: ArrayLike, train_labels: ArrayLike, test_features: ArrayLike,
-             ks: Union[int, Iterable[int]], temperature: float, num_classes: Optional[int],
-             backend: str, chunk_size: int):
-    """Validate and convert the inputs of :func:`knn_predict`."""
-    if backend not in BACKENDS:
-        raise ValueError(f'unknown backend {backend!r}; choose one of {BACKENDS}')
-    train = _as_tensor(train_features, 'train_features')
-    test = _as_tensor(test_features, 'test_features')
-    labels = _as_tensor(train_labels, 'train_labels')
-    _check_features(train, 'train_features')
-    _check_features(test, 'test_features')
-    if train.shape[1] != test.shape[1]:
-        raise ValueError(f'train_features and test_features must have the same width, got '
-                         f'{tuple(train.shape)} and {tuple(test.shape)}')
-    _check_labels(labels, 'train_labels', train.shape[0], 'train_features')
-    ks = _check_ks(ks, train.shape[0])
-    if not temperature > 0:
-        raise ValueError(f'temperature must be > 0, got {temperature}')
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, Integral) or chunk_size < 1:
-        raise ValueError(f'chunk_size must be a positive integer, got {chunk_size!r}')
-    max_label = int(labels.max())
-    if num_classes is None:
-        num_classes = max_label + 1
-    elif num_classes <= max_label:
-        raise ValueError(f'num_classes={num_classes} but train_labels contain class {max_label}')
+def _resolve_backend(backend: str, on_cuda: bool) -> str:
+    """``'faiss'`` or ``'torch'`` for ``backend`` (see the module docstring)."""
+    faiss = _import_faiss()
     if backend == 'auto':
-        faiss = _import_faiss()
         # CUDA features with a CPU-only faiss: the torch search on the GPU is
         # exact too, and avoids copying the features to the host.
-        cpu_faiss_for_cuda = (faiss is not None and train.is_cuda
+        cpu_faiss_for_cuda = (faiss is not None and on_cuda
                               and not (hasattr(faiss, 'StandardGpuResources')
                                        and faiss.get_num_gpus() > 0))
-        backend = 'faiss' if faiss is not None and not cpu_faiss_for_cuda else 'torch'
-    elif backend == 'faiss' and _import_faiss() is None:
+        return 'faiss' if faiss is not None and not cpu_faiss_for_cuda else 'torch'
+    if backend == 'faiss' and faiss is None:
         raise ImportError(f"backend='faiss' needs the faiss package, which is not installed: "
                           f"{_FAISS_INSTALL_HINT}; or use backend='torch'.")
-    device = train.device
-    train = F.normalize(train.float(), dim=1)
-    test = F.normalize(test.to(device).float(), dim=1)
-    return train, labels.to(device).long(), test, ks, int(num_classes), backend
+    return backend
 
 
 def _search_torch(train: torch.Tensor, test: torch.Tensor, k: int,
@@ -191,18 +121,19 @@ def _class_scores(sims: torch.Tensor, neighbour_labels: torch.Tensor, k: int,
     return scores.scatter_add_(1, neighbour_labels[:, :k], weights)
 
 
-def _neighbours(train_features, train_labels, test_features, ks, temperature, num_classes,
-                backend, chunk_size):
-    """Validate inputs, run the search; return (sims, neighbour labels, ks, num_classes)."""
-    train, labels, test, ks, num_classes, backend = _prepare(
-        train_features, train_labels, test_features, ks, temperature, num_classes, backend,
-        chunk_size)
-    k_max = max(ks)
+def _neighbours(inputs: KNNInputs, backend: str,
+                chunk_size: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Similarities and labels of the ``max(ks)`` nearest training points of
+    every test point, most similar first (cosine: L2-normalised float32)."""
+    backend = _resolve_backend(backend, inputs.train.is_cuda)
+    train = F.normalize(inputs.train.float(), dim=1)
+    test = F.normalize(inputs.test.float(), dim=1)
+    k_max = max(inputs.ks)
     if backend == 'faiss':
         sims, indices = _search_faiss(train, test, k_max)
     else:
         sims, indices = _search_torch(train, test, k_max, chunk_size)
-    return sims, labels[indices], ks, num_classes
+    return sims, inputs.labels[indices]
 
 
 def knn_predict(train_features: ArrayLike,
@@ -241,10 +172,11 @@ def knn_predict(train_features: ArrayLike,
             ...); the message names the problem and the shapes/values.
         ImportError: If ``backend='faiss'`` and faiss is not installed.
     """
-    sims, neighbour_labels, ks, num_classes = _neighbours(
-        train_features, train_labels, test_features, ks, temperature, num_classes, backend,
-        chunk_size)
-    return {k: _class_scores(sims, neighbour_labels, k, temperature, num_classes) for k in ks}
+    inputs = check_knn_inputs(train_features, train_labels, test_features, ks, temperature,
+                              num_classes, backend, chunk_size)
+    sims, neighbour_labels = _neighbours(inputs, backend, chunk_size)
+    return {k: _class_scores(sims, neighbour_labels, k, temperature, inputs.num_classes)
+            for k in inputs.ks}
 
 
 def _ranked_classes(scores: torch.Tensor, top: int) -> torch.Tensor:
@@ -274,23 +206,14 @@ def knn_accuracy(train_features: ArrayLike,
         100). A test sample is top-5 correct when its label is among the 5
         best-scored classes (ties ranked by class index).
     """
-    test = _as_tensor(test_features, 'test_features')
-    _check_features(test, 'test_features')
-    test_labels_t = _as_tensor(test_labels, 'test_labels')
-    _check_labels(test_labels_t, 'test_labels', test.shape[0], 'test_features')
-    if num_classes is None:
-        train_labels_t = _as_tensor(train_labels, 'train_labels')
-        train_max = int(train_labels_t.max()) if train_labels_t.numel() else 0
-        num_classes = max(train_max, int(test_labels_t.max())) + 1
-    elif int(test_labels_t.max()) >= num_classes:
-        raise ValueError(f'num_classes={num_classes} but test_labels contain class '
-                         f'{int(test_labels_t.max())}')
-    sims, neighbour_labels, ks, num_classes = _neighbours(
-        train_features, train_labels, test, ks, temperature, num_classes, backend, chunk_size)
-    targets = test_labels_t.to(sims.device).long().unsqueeze(1)
+    inputs = check_knn_inputs(train_features, train_labels, test_features, ks, temperature,
+                              num_classes, backend, chunk_size, test_labels)
+    sims, neighbour_labels = _neighbours(inputs, backend, chunk_size)
+    targets = inputs.test_labels.unsqueeze(1)
+    num_classes = inputs.num_classes
     result: Dict[str, Dict[int, float]] = {'top1': {}, 'top5': {}}
     top = min(5, num_classes)
-    for k in ks:
+    for k in inputs.ks:
         correct1 = correct5 = 0
         # Rank classes chunk by chunk: the (N_test, num_classes) scores of all
         # test samples are never held at once.

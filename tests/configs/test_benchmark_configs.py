@@ -16,11 +16,11 @@ from hssl.registry import MODELS
 from hssl.utils.model_converters import backbone_state_dict, to_mmpretrain
 from tests import REPO
 
-CONFIGS = ['linear_vits16_in1k', 'linear_vitb16_in1k', 'finetune_vits16_in1k',
-           'finetune_vitb16_in1k', 'linear_vitt4_cifar10', 'finetune_vitt4_cifar10']
+CONFIGS = ['linear_vits16_100e_in1k', 'linear_vitb16_100e_in1k', 'finetune_vits16_100e_in1k',
+           'finetune_vitb16_100e_in1k', 'linear_vitt4_100e_cifar10', 'finetune_vitt4_100e_cifar10']
 TINY_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
-LAYER_DECAY = {'finetune_vits16_in1k': 0.65, 'finetune_vitb16_in1k': 0.60,
-               'finetune_vitt4_cifar10': 0.65}
+LAYER_DECAY = {'finetune_vits16_100e_in1k': 0.65, 'finetune_vitb16_100e_in1k': 0.60,
+               'finetune_vitt4_100e_cifar10': 0.65}
 
 
 def converted_checkpoint(path, img_size, patch_size):
@@ -45,12 +45,12 @@ class Record(Hook):
         self.after = {k: v.clone() for k, v in runner.model.backbone.state_dict().items()}
 
 
-@pytest.mark.parametrize('name,size', [('linear_vits16_in1k', 'small'),
-                                       ('linear_vitb16_in1k', 'base'),
-                                       ('finetune_vits16_in1k', 'small'),
-                                       ('finetune_vitb16_in1k', 'base'),
-                                       ('linear_vitt4_cifar10', 'tiny'),
-                                       ('finetune_vitt4_cifar10', 'tiny')])
+@pytest.mark.parametrize('name,size', [('linear_vits16_100e_in1k', 'small'),
+                                       ('linear_vitb16_100e_in1k', 'base'),
+                                       ('finetune_vits16_100e_in1k', 'small'),
+                                       ('finetune_vitb16_100e_in1k', 'base'),
+                                       ('linear_vitt4_100e_cifar10', 'tiny'),
+                                       ('finetune_vitt4_100e_cifar10', 'tiny')])
 def test_full_size_backbone_is_the_pretrained_vit(name, size):
     """mmpretrain's arch names differ from hssl's ('small' is not ViT-S there)."""
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'benchmarks', f'{name}.py'))

@@ -5,7 +5,7 @@ from hssl.registry import MODELS
 
 
 def test_hssl_recipe_differs_from_its_baseline_only_by_the_head(load):
-    base, hssl = load('dino/dino_vits16_100e_in1k.py'), load('hssl/dino_vits_convnext.py')
+    base, hssl = load('dino/dino_vits16_100e_in1k.py'), load('hssl/dino_vits16_convnext_100e_in1k.py')
     assert 'auxiliary' not in base.model.network
     aux = hssl.model.network.pop('auxiliary')
     assert aux == dict(type='ConvNeXtHead', depth=3, first_shortcut=False)
@@ -15,7 +15,7 @@ def test_hssl_recipe_differs_from_its_baseline_only_by_the_head(load):
 
 
 def test_dino_vits_convnext_builds_vit_s16_with_depth3_head_and_trains_a_step(load):
-    cfg = load('hssl/dino_vits_convnext.py')
+    cfg = load('hssl/dino_vits16_convnext_100e_in1k.py')
     assert cfg.train_dataloader.batch_size * 8 == 512  # DINO's vanilla run: 8 GPUs x 64
     model = MODELS.build(cfg.model)
     backbone = sum(p.numel() for p in model.student.backbone.parameters())

@@ -9,17 +9,17 @@ from mmengine.config import Config
 
 from hssl.apis import build_runner
 from hssl.registry import MODELS
-from hssl.utils.checkpoint import safe_load
+from hssl.reliability.checkpoint_files import safe_load
 from tests import DATA, REPO
 
 CONFIGS = ['ibot/ibot_vits16_100e_in1k.py', 'ibot/ibot_vitb16_100e_in1k.py',
-           'hssl/ibot_vits_convnext.py', 'hssl/ibot_vitb_convnext.py',
-           'ibot/ibot_vitt4_cifar10.py', 'hssl/ibot_vitt4_convnext_cifar10.py']
+           'hssl/ibot_vits16_convnext_100e_in1k.py', 'hssl/ibot_vitb16_convnext_100e_in1k.py',
+           'ibot/ibot_vitt4_100e_cifar10.py', 'hssl/ibot_vitt4_convnext_100e_cifar10.py']
 
 
 def test_hssl_recipes_differ_from_their_baselines_only_by_the_head(load):
-    for base, hssl in (('ibot/ibot_vitb16_100e_in1k.py', 'hssl/ibot_vitb_convnext.py'),
-                       ('ibot/ibot_vitt4_cifar10.py', 'hssl/ibot_vitt4_convnext_cifar10.py')):
+    for base, hssl in (('ibot/ibot_vitb16_100e_in1k.py', 'hssl/ibot_vitb16_convnext_100e_in1k.py'),
+                       ('ibot/ibot_vitt4_100e_cifar10.py', 'hssl/ibot_vitt4_convnext_100e_cifar10.py')):
         b, h = load(base), load(hssl)
         assert h.model.network.pop('auxiliary') == dict(type='ConvNeXtHead', depth=3,
                                                          first_shortcut=False)
@@ -34,7 +34,7 @@ def masks_for(views, patch):
 
 
 def test_ibot_vitb_convnext_unchanged_is_vitb16_with_depth3_head_and_trains_a_step(load):
-    cfg = load('hssl/ibot_vitb_convnext.py')
+    cfg = load('hssl/ibot_vitb16_convnext_100e_in1k.py')
     model = MODELS.build(cfg.model)
     params = sum(p.numel() for p in model.student.backbone.parameters())
     assert 85.5e6 < params < 87.0e6  # ViT-B/16: 86 M (with the mask token)
@@ -92,7 +92,7 @@ def test_cifar10_ibot_hssl_trains_a_few_iterations(tmp_path, load):
         with tarfile.open(archive) as tar:
             tar.extractall(tmp_path / 'data', filter='data')
         root = str(tmp_path / 'data' / 'cifar10')
-    cfg = load('hssl/ibot_vitt4_convnext_cifar10.py')
+    cfg = load('hssl/ibot_vitt4_convnext_100e_cifar10.py')
     for key in ('train_dataloader.dataset', 'knn_train_dataset', 'knn_test_dataset'):
         node = cfg
         for part in key.split('.'):

@@ -1,5 +1,5 @@
 # A tiny DINO + HSSL config on 32 embedded digits: seconds per epoch on a CPU.
-_base_ = '../../configs/hssl/dino_vitp8_convnext_digits.py'
+_base_ = '../../configs/hssl/dino_vitmini8_convnext_12e_digits.py'
 model = dict(network=dict(
     backbone=dict(arch=dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)),
     projector=dict(out_channels=64, hidden_channels=32, bottleneck_channels=16),

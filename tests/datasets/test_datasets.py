@@ -188,7 +188,7 @@ def test_load_image_missing_file_and_good_file(bad_images, tmp_path):
 def test_dataset_pipeline_error_names_file(tmp_path):
     _save_image(str(tmp_path / 'imgs' / 'a' / 'ok.png'))
     (tmp_path / 'imgs' / 'a' / 'zbroken.png').write_bytes(b'not a png')
-    # max_bad_samples=0: no skipping (the default skips it, tests/test_reliability.py)
+    # max_bad_samples=0: no skipping (the default skips it, tests/engine/test_reliability.py)
     ds = ImageFolder(str(tmp_path / 'imgs'), pipeline=[dict(type='LoadImage')], max_bad_samples=0)
     assert ds[0]['img'].shape == (6, 8, 3)
     with pytest.raises(OSError, match='zbroken.png'):

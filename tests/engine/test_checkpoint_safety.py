@@ -19,8 +19,8 @@ from torch import nn
 from torch.utils.data import Dataset
 
 import hssl  # noqa: F401  (calls allow_mmengine_checkpoints())
-from hssl.utils.checkpoint import (allow_mmengine_checkpoints, mmengine_safe_globals,
-                                   safe_load)
+from hssl.reliability.allow_list import allow_mmengine_checkpoints, mmengine_safe_globals
+from hssl.reliability.checkpoint_files import safe_load
 
 
 class _TinyModel(BaseModel):

@@ -13,7 +13,7 @@ from mmengine.config import Config
 from hssl.engine.config_check import ConfigError, check_config, config_variables
 from hssl.engine.runner import HSSLRunner
 from hssl.evaluation import load_features
-from hssl.utils.checkpoint import CheckpointError, check_checkpoint_file, safe_load
+from hssl.reliability.checkpoint_files import CheckpointError, check_checkpoint_file, safe_load
 from tests import DATA, REPO
 
 TINY = osp.join(DATA, 'tiny_digits_config.py')

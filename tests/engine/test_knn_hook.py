@@ -7,7 +7,7 @@ import pytest
 from mmengine.config import Config
 
 from hssl.apis import build_runner
-from hssl.evaluation import extract_dataset_features, knn_accuracy
+from hssl.evaluation import extract_features, knn_accuracy
 from hssl.registry import DATASETS
 from tests import DATA
 
@@ -49,7 +49,7 @@ def test_hook_logs_knn_every_n_epochs_and_after_the_last(tmp_path, data_root):
     # the last evaluation is of the final weights: recompute it here
     with_datasets = [DATASETS.build(c) for c in (train_set, test_set)]
     (train_x, train_y), (test_x, test_y) = [
-        extract_dataset_features(runner.model, ds, num_workers=0) for ds in with_datasets]
+        extract_features(runner.model, ds, num_workers=0) for ds in with_datasets]
     final = knn_accuracy(train_x, train_y, test_x, test_y, ks=(5, 10), backend='torch')
     assert runner.message_hub.get_scalar('knn/top1_k10').current() == pytest.approx(final['top1'][10])
 

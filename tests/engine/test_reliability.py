@@ -13,13 +13,13 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from PIL import Image
 
-import hssl.datasets.bad_samples as bad_samples_module
+import hssl.reliability.bad_samples as bad_samples_module
 from hssl.apis import build_model, build_runner
 from hssl.datasets import ImageFolder
-from hssl.engine import checkpoint_io
-from hssl.engine.checkpoint_io import find_resumable_checkpoint
 from hssl.engine.hooks.utils import unwrap
-from hssl.utils.checkpoint import safe_load
+from hssl.reliability import resume_checks
+from hssl.reliability.checkpoint_files import safe_load
+from hssl.reliability.resume_checks import find_resumable_checkpoint
 from tests import DATA, REPO
 
 RESUME_CFG = osp.join(DATA, 'tiny_resume_config.py')
@@ -121,6 +121,44 @@ def test_ibot_resumed_inside_an_epoch_draws_the_same_masks_and_weights(tmp_path,
                 training_state(tmp_path / 'reference' / 'iter_8.pth')[1:])
 
 
+# Written by hssl at commit b6cf6bd, before the crash-safety code moved to hssl/reliability/:
+# tests/data/tiny_digits_config.py with a 16-dim one-layer ViT, a depth-1 ConvNeXt head, 32-d
+# projections and 16 images (2 iterations per epoch), seed 3, deterministic, a checkpoint every
+# iteration; the file is the one saved after iteration 1 (meta['cfg'] holds that config).
+# That run's loss at iteration 2 (message_hub of its iter_2.pth):
+OLD_CHECKPOINT = osp.join(DATA, 'dino_hssl_tiny_iter_1.pth')
+OLD_RUN_LOSS_AT_ITER_2 = 7.175831317901611
+
+
+def test_a_checkpoint_of_the_previous_layout_resumes_inside_its_epoch(tmp_path, data_root):
+    work_dir = tmp_path / 'run'
+    work_dir.mkdir()
+    shutil.copy(OLD_CHECKPOINT, work_dir / 'iter_1.pth')
+    old = safe_load(work_dir / 'iter_1.pth')
+    cfg = Config.fromstring(old['meta']['cfg'], '.py')  # the old config text builds as it is
+    cfg.work_dir = str(work_dir)
+    cfg.experiment_name = f'test_{os.getpid()}_old_checkpoint'
+    cfg.resume = True  # --resume auto
+    runner = build_runner(cfg)
+    trained = []
+
+    class RecordIterations(Hook):
+        def before_train_iter(self, runner, batch_idx, data_batch=None):
+            trained.append(runner.iter)
+
+    runner.register_hook(RecordIterations())
+    runner.train()
+    assert trained == [1] and runner.iter == 2  # resumed after iteration 1: did not start over
+    losses = runner.message_hub.get_scalar('train/loss').data[0]
+    assert losses[0] == old['message_hub']['log_scalars']['train/loss'].data[0][0]  # restored
+    assert losses[1] == pytest.approx(OLD_RUN_LOSS_AT_ITER_2, rel=1e-4)  # what the old run drew
+    # Neither the old checkpoint nor one written now names a global of hssl's code (the
+    # allow-list holds none): moving hssl's modules cannot break a checkpoint.
+    for path in (OLD_CHECKPOINT, work_dir / 'iter_2.pth'):
+        assert not [g for g in torch.serialization.get_unsafe_globals_in_checkpoint(path)
+                    if g.startswith('hssl')]
+
+
 # 2. atomic checkpoints -----------------------------------------------------------------------
 
 def test_crash_while_saving_leaves_no_truncated_checkpoint(tmp_path, data_root, monkeypatch):
@@ -175,9 +213,9 @@ def test_resume_auto_skips_a_checkpoint_that_does_not_load_and_takes_the_previou
 
 
 def _collect_logs(monkeypatch):
-    """The messages checkpoint_io logs."""
+    """The messages resume_checks logs."""
     messages = []
-    monkeypatch.setattr(checkpoint_io, 'print_log', lambda msg, **kw: messages.append(msg))
+    monkeypatch.setattr(resume_checks, 'print_log', lambda msg, **kw: messages.append(msg))
     return messages
 
 

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 
 from hssl.apis import build_model, build_runner
-from hssl.utils.checkpoint import safe_load
+from hssl.reliability.checkpoint_files import safe_load
 from tests import DATA, REPO
 
 TINY = osp.join(DATA, 'tiny_digits_config.py')

@@ -86,8 +86,8 @@ def test_knn_eval_label_fraction_lists_the_files(tmp_path, data_root):
 
 @pytest.mark.parametrize('pct', [1, 10])
 def test_linear_semi_supervised_configs_differ_only_by_the_subset(pct):
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'benchmarks', f'linear_vitb16_in1k_{pct}pct.py'))
-    base = Config.fromfile(osp.join(REPO, 'configs', 'benchmarks', 'linear_vitb16_in1k.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'benchmarks', f'linear_vitb16_100e_in1k-{pct}pct.py'))
+    base = Config.fromfile(osp.join(REPO, 'configs', 'benchmarks', 'linear_vitb16_100e_in1k.py'))
     ds = cfg.train_dataloader.dataset
     assert ds.pop('label_fraction') == pct / 100 and ds.pop('label_seed') == 0
     assert cfg.train_dataloader == base.train_dataloader and cfg.model == base.model

@@ -290,15 +290,16 @@ def test_head_trains_inside_dino_hssl(name, tiny_dino):
     model.teacher.update_parameters(model.student)
 
 
-ABLATIONS = sorted(glob.glob(osp.join(REPO, 'configs', 'hssl', 'ablations', '*.py')))
+# Tab. I / III / IV / Fig. 5 ablations, plus the main DINO + HSSL recipe (Tab. I's ConvNeXt row)
+ABLATIONS = sorted(glob.glob(osp.join(REPO, 'configs', 'hssl', 'ablations', '*.py'))) + [
+    osp.join(REPO, 'configs', 'hssl', 'dino_vits16_convnext_100e_in1k.py')]
 
 
 def test_the_ablation_set_is_complete():
     names = {osp.basename(p)[:-3] for p in ABLATIONS}
-    assert names >= {f'dino_vits_{h}' for h in ('vit', 'swin', 'poolformer', 'resnet', 'resmlp',
-                                                 'convnext', 'convnext_resmlp', 'convnext_depth1',
-                                                 'convnext_depth2', 'convnext_depth3',
-                                                 'convnext_first_shortcut')}
+    assert names >= {f'dino_vits16_{h}_100e_in1k' for h in (
+        'vit', 'swin', 'poolformer', 'resnet', 'resmlp', 'convnext', 'concat-convnext-resmlp',
+        'convnext-d1', 'convnext-d2', 'convnext-d3', 'convnext-first-shortcut')}
 
 
 @pytest.mark.parametrize('path', ABLATIONS, ids=lambda p: osp.basename(p)[:-3])
@@ -319,7 +320,7 @@ def test_custom_head_package_trains_one_iteration_with_the_runner(tmp_path, data
     from hssl.apis import build_runner
     example = osp.join(REPO, 'examples', 'custom_head')
     monkeypatch.syspath_prepend(example)
-    user = Config.fromfile(osp.join(example, 'dino_vits_myhead.py'))  # custom_imports: my_heads
+    user = Config.fromfile(osp.join(example, 'dino_vits16_dwmixer_100e_in1k.py'))  # custom_imports: my_heads
     aux = user.model.network.auxiliary.to_dict()
     assert aux == dict(type='DWMixerHead', depth=3, first_shortcut=False, kernel_size=5,
                        mlp_ratio=2.0)  # _delete_ replaced the base's ConvNeXtHead dict

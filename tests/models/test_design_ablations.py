@@ -137,19 +137,19 @@ def test_parallel_network_takes_the_images_not_the_grid(build, tiny_dino):
 
 
 # --- the configs ----------------------------------------------------------------------------
-DEPTH1 = 'hssl/ablations/dino_vits_convnext_depth1.py'
+DEPTH1 = 'hssl/ablations/dino_vits16_convnext-d1_100e_in1k.py'
 DESIGN = {  # config -> (its baseline, what the experiment changes)
-    'dino_vits_convnext_homogeneous': (DEPTH1, ('network', 'supervision', 'homogeneous')),
-    'dino_vits_convnext_head_only': (DEPTH1, ('network', 'supervision', 'head_only')),
-    'dino_vits_convnext_token_mixer': (DEPTH1, ('auxiliary', 'structure', 'token_mixer')),
-    'dino_vits_convnext_mlp': (DEPTH1, ('auxiliary', 'structure', 'mlp')),
-    'dino_vits_convnext_shared_projector': (DEPTH1, ('network', 'share_projector', True)),
+    'dino_vits16_convnext-d1-homogeneous_100e_in1k': (DEPTH1, ('network', 'supervision', 'homogeneous')),
+    'dino_vits16_convnext-d1-head-only_100e_in1k': (DEPTH1, ('network', 'supervision', 'head_only')),
+    'dino_vits16_convnext-d1-token-mixer_100e_in1k': (DEPTH1, ('auxiliary', 'structure', 'token_mixer')),
+    'dino_vits16_convnext-d1-mlp_100e_in1k': (DEPTH1, ('auxiliary', 'structure', 'mlp')),
+    'dino_vits16_convnext-d1-shared-projector_100e_in1k': (DEPTH1, ('network', 'share_projector', True)),
 }
 
 
 def test_the_design_set_is_complete():
     names = {osp.basename(p)[:-3] for p in glob.glob(osp.join(REPO, 'configs', 'hssl', 'design', '*.py'))}
-    assert names == set(DESIGN) | {'dino_vits_parallel_convnext_tiny'}
+    assert names == set(DESIGN) | {'dino_vits16_parallel-convnext-tiny_100e_in1k'}
 
 
 @pytest.mark.parametrize('name', DESIGN)
@@ -164,16 +164,16 @@ def test_design_config_differs_from_its_baseline_by_one_option(name, load):
 
 
 def test_parallel_config_is_the_baseline_plus_a_convnext_tiny(load):
-    cfg, base = load('hssl/design/dino_vits_parallel_convnext_tiny.py'), load('dino/dino_vits16_100e_in1k.py')
+    cfg, base = load('hssl/design/dino_vits16_parallel-convnext-tiny_100e_in1k.py'), load('dino/dino_vits16_100e_in1k.py')
     assert cfg.model.network.pop('auxiliary') == dict(type='ParallelNetwork', model_name='convnext_tiny')
     assert cfg.model == base.model and cfg.train_dataloader == base.train_dataloader
     from hssl.registry import MODELS
-    net = MODELS.build(load('hssl/design/dino_vits_parallel_convnext_tiny.py').model.network)
+    net = MODELS.build(load('hssl/design/dino_vits16_parallel-convnext-tiny_100e_in1k.py').model.network)
     assert 27.8e6 < sum(p.numel() for p in net.aux_heads['aux'].parameters()) < 27.9e6  # ConvNeXt-T
     assert net.projectors['aux'].mlp[0].in_features == 768
 
 
-@pytest.mark.parametrize('name', list(DESIGN) + ['dino_vits_parallel_convnext_tiny'])
+@pytest.mark.parametrize('name', list(DESIGN) + ['dino_vits16_parallel-convnext-tiny_100e_in1k'])
 def test_design_config_trains_an_iteration_at_reduced_size(name, load, tiny_vit, build):
     cfg = load(f'hssl/design/{name}.py')
     net = cfg.model.network

@@ -288,10 +288,10 @@ def test_cv2_resize_backend_within_35_db_of_pillows(photos):
 
 
 def test_device_config_is_the_recipe_switched(load):
-    """configs/hssl/ibot_vitb_convnext_device_aug.py = use_device_augmentation(recipe)."""
+    """configs/hssl/ibot_vitb16_convnext_deviceaug-100e_in1k.py = use_device_augmentation(recipe)."""
     from hssl.datasets.transforms import use_device_augmentation
-    recipe = load('hssl/ibot_vitb_convnext.py')
-    device = load('hssl/ibot_vitb_convnext_device_aug.py')
+    recipe = load('hssl/ibot_vitb16_convnext_100e_in1k.py')
+    device = load('hssl/ibot_vitb16_convnext_deviceaug-100e_in1k.py')
     use_device_augmentation(recipe)
     assert recipe.train_dataloader.dataset.pipeline == device.train_dataloader.dataset.pipeline
     assert recipe.model.data_preprocessor == device.model.data_preprocessor

@@ -189,24 +189,24 @@ def test_side_by_side_heads_are_refused(dts_dino):
 
 # ------------------------------------------------------------------ configs
 
-DTS_CONFIGS = ['dts/dino_vits16_dts.py', 'dts/dino_vits16_dts_convnext.py',
-               'dts/mocov3_vits16_sdssl.py', 'dts/mocov3_vits16_sdssl_convnext.py',
-               'dts/ibot_vitt4_dts_cifar10.py']
+DTS_CONFIGS = ['dts/dino-dts_vits16_100e_in1k.py', 'dts/dino-dts_vits16_convnext_100e_in1k.py',
+               'dts/mocov3-dts_vits16_100e_in1k.py', 'dts/mocov3-dts_vits16_convnext_100e_in1k.py',
+               'dts/ibot-dts_vitt4_100e_cifar10.py']
 
 
 def test_dts_configs_are_their_baselines_plus_the_option(assert_differs_only_by_head, load):
     dts_option = dict(layers=None, weight=1.0, ramp='cosine')
-    for dts, base in (('dts/dino_vits16_dts.py', 'dino/dino_vits16_100e_in1k.py'),
-                      ('dts/mocov3_vits16_sdssl.py', 'mocov3/mocov3_vits16_100e_in1k.py')):
+    for dts, base in (('dts/dino-dts_vits16_100e_in1k.py', 'dino/dino_vits16_100e_in1k.py'),
+                      ('dts/mocov3-dts_vits16_100e_in1k.py', 'mocov3/mocov3_vits16_100e_in1k.py')):
         d, b = load(dts), load(base)
         assert d.model.network.pop('intermediate') == dts_option
         assert d.model == b.model and d.train_dataloader == b.train_dataloader
         assert d.custom_hooks == b.custom_hooks
-    d, b = load('dts/ibot_vitt4_dts_cifar10.py'), load('ibot/ibot_vitt4_cifar10.py')
+    d, b = load('dts/ibot-dts_vitt4_100e_cifar10.py'), load('ibot/ibot_vitt4_100e_cifar10.py')
     assert d.model.network.pop('intermediate') == dts_option
     assert d.model == b.model and d.custom_hooks == b.custom_hooks
-    assert_differs_only_by_head('dts/dino_vits16_dts.py', 'dts/dino_vits16_dts_convnext.py')
-    assert_differs_only_by_head('dts/mocov3_vits16_sdssl.py', 'dts/mocov3_vits16_sdssl_convnext.py')
+    assert_differs_only_by_head('dts/dino-dts_vits16_100e_in1k.py', 'dts/dino-dts_vits16_convnext_100e_in1k.py')
+    assert_differs_only_by_head('dts/mocov3-dts_vits16_100e_in1k.py', 'dts/mocov3-dts_vits16_convnext_100e_in1k.py')
 
 
 @pytest.mark.parametrize('name', DTS_CONFIGS)
@@ -247,7 +247,7 @@ def test_runner_trains_with_the_ramp_and_resumes_it(tmp_path, data_root):
     from mmengine.hooks import Hook
 
     from hssl.apis import build_runner
-    from hssl.utils.checkpoint import safe_load
+    from hssl.reliability.checkpoint_files import safe_load
     from tests import DATA
 
     def runner(**options):

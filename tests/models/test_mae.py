@@ -8,8 +8,8 @@ from hssl.models.backbones.mae_vit import visible_indices
 from hssl.registry import MODELS
 
 ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
-CONFIGS = ['mae/mae_vits16_400e_in1k.py', 'hssl/mae_vits_convnext.py',
-           'mae/mae_vitt4_cifar10.py', 'hssl/mae_vitt4_convnext_cifar10.py']
+CONFIGS = ['mae/mae_vits16_400e_in1k.py', 'hssl/mae_vits16_convnext_400e_in1k.py',
+           'mae/mae_vitt4_400e_cifar10.py', 'hssl/mae_vitt4_convnext_400e_cifar10.py']
 
 
 def tiny_mae(auxiliary=None, **kw):
@@ -132,10 +132,10 @@ def test_aux_input_option_and_bad_configs():
 
 def test_hssl_recipes_differ_from_their_baselines_only_by_the_head(load,
                                                                    assert_differs_only_by_head):
-    for base, hssl in (('mae/mae_vits16_400e_in1k.py', 'hssl/mae_vits_convnext.py'),
-                       ('mae/mae_vitt4_cifar10.py', 'hssl/mae_vitt4_convnext_cifar10.py')):
+    for base, hssl in (('mae/mae_vits16_400e_in1k.py', 'hssl/mae_vits16_convnext_400e_in1k.py'),
+                       ('mae/mae_vitt4_400e_cifar10.py', 'hssl/mae_vitt4_convnext_400e_cifar10.py')):
         assert_differs_only_by_head(base, hssl)
-    assert load('hssl/mae_vits_convnext.py').train_cfg.max_epochs == 400
+    assert load('hssl/mae_vits16_convnext_400e_in1k.py').train_cfg.max_epochs == 400
 
 
 @pytest.mark.parametrize('name', CONFIGS)

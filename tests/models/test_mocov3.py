@@ -15,8 +15,8 @@ from hssl.registry import MODELS
 
 ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 MLP = dict(type='MoCoV3MLP', hid_channels=32, out_channels=16, norm_cfg=dict(type='BN1d'))
-CONFIGS = ['mocov3/mocov3_vits16_100e_in1k.py', 'hssl/mocov3_vits_convnext.py',
-           'mocov3/mocov3_vitt4_cifar10.py', 'hssl/mocov3_vitt4_convnext_cifar10.py']
+CONFIGS = ['mocov3/mocov3_vits16_100e_in1k.py', 'hssl/mocov3_vits16_convnext_100e_in1k.py',
+           'mocov3/mocov3_vitt4_100e_cifar10.py', 'hssl/mocov3_vitt4_convnext_100e_cifar10.py']
 
 
 def tiny_mocov3(auxiliary=None):
@@ -119,10 +119,10 @@ def test_mocov3_needs_two_views():
 
 def test_hssl_recipes_differ_from_their_baselines_only_by_the_head(load,
                                                                    assert_differs_only_by_head):
-    for base, hssl in (('mocov3/mocov3_vits16_100e_in1k.py', 'hssl/mocov3_vits_convnext.py'),
-                       ('mocov3/mocov3_vitt4_cifar10.py', 'hssl/mocov3_vitt4_convnext_cifar10.py')):
+    for base, hssl in (('mocov3/mocov3_vits16_100e_in1k.py', 'hssl/mocov3_vits16_convnext_100e_in1k.py'),
+                       ('mocov3/mocov3_vitt4_100e_cifar10.py', 'hssl/mocov3_vitt4_convnext_100e_cifar10.py')):
         assert_differs_only_by_head(base, hssl)
-    cfg = load('hssl/mocov3_vits_convnext.py')
+    cfg = load('hssl/mocov3_vits16_convnext_100e_in1k.py')
     assert cfg.custom_hooks == [dict(type='EMATeacherHook', momentum=0.99, end_momentum=1.0)]
     assert cfg.train_cfg.max_epochs == 100 and cfg.model.loss.temperature == 0.2
     assert cfg.model.network.backbone.arch.num_heads == 12  # MoCo v3's ViT-S

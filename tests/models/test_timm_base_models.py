@@ -160,7 +160,7 @@ def test_resnet50_baseline_is_the_vit_baseline_with_dinos_resnet50_settings(load
 
 
 def test_resnet50_full_size_is_resnet50_with_a_2048_wide_projector(load):
-    cfg = load('hssl/resnet50/dino_resnet50_convnext.py')
+    cfg = load('hssl/resnet50/dino_resnet50_convnext_100e_in1k.py')
     net = MODELS.build(cfg.model.network)
     assert 23.4e6 < sum(p.numel() for p in net.backbone.parameters()) < 23.6e6  # ResNet-50 w/o fc
     assert net.projectors['base'].mlp[0].in_features == 2048
@@ -174,7 +174,7 @@ RESNET50 = sorted(glob.glob(osp.join(REPO, 'configs', 'hssl', 'resnet50', '*.py'
 
 def test_the_resnet50_set_has_the_six_heads():
     assert {osp.basename(p)[:-3] for p in RESNET50} == {
-        f'dino_resnet50_{h}' for h in ('vit', 'swin', 'poolformer', 'resnet', 'resmlp', 'convnext')}
+        f'dino_resnet50_{h}_100e_in1k' for h in ('vit', 'swin', 'poolformer', 'resnet', 'resmlp', 'convnext')}
 
 
 @pytest.mark.parametrize('path', RESNET50, ids=lambda p: osp.basename(p)[:-3])

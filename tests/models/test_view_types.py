@@ -181,12 +181,12 @@ def test_view_type_errors_are_named():
 
 # ------------------------------------------------------------------ configs
 
-MULTITASK_CONFIGS = ['multitask/mocov3_vits16_multitask.py',
-                     'multitask/mocov3_vits16_multitask_shared.py',
-                     'multitask/mocov3_vits16_multitask_convnext.py',
-                     'multitask/mocov3_vits16_multitask_shared_convnext.py',
-                     'multitask/byol_vits16_multitask.py',
-                     'multitask/simsiam_vits16_multitask.py']
+MULTITASK_CONFIGS = ['multitask/mocov3-multitask_vits16_100e_in1k.py',
+                     'multitask/mocov3-multitask-shared_vits16_100e_in1k.py',
+                     'multitask/mocov3-multitask_vits16_convnext_100e_in1k.py',
+                     'multitask/mocov3-multitask-shared_vits16_convnext_100e_in1k.py',
+                     'multitask/byol-multitask_vits16_100e_in1k.py',
+                     'multitask/simsiam-multitask_vits16_100e_in1k.py']
 
 
 def test_multitask_configs_differ_only_by_predictors_and_head(assert_differs_only_by_head, load):

@@ -1,4 +1,4 @@
-"""hssl.apis.benchmark and tools/benchmarks: FLOP counting of grouped convs,
+"""tools/benchmarks (harness.py and the scripts): FLOP counting of grouped convs,
 static/peak memory of a step, interleaved timing, the study's helpers."""
 import json
 import os
@@ -9,12 +9,11 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from hssl.apis.benchmark import (TrainStep, flop_counter, interleaved_timings, meta_step_flops,
-                                 step_flops,
-                                 step_peak_bytes, summary, synthetic_batch)
 from tests import REPO
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
+from harness import (TrainStep, flop_counter, interleaved_timings, meta_step_flops,  # noqa: E402
+                     step_flops, step_peak_bytes, summary, synthetic_batch)
 import bench_setup  # noqa: E402
 import class_subset  # noqa: E402
 import knn_curve  # noqa: E402

@@ -236,7 +236,7 @@ def test_debug_flag_and_environment_show_the_traceback(files):
                                text=True, timeout=300)
         assert shown.returncode == 1
         assert 'Traceback (most recent call last)' in shown.stderr
-        assert shown.stderr.rstrip().splitlines()[-1].startswith('hssl.utils.checkpoint.CheckpointError: ')
+        assert shown.stderr.rstrip().splitlines()[-1].startswith('hssl.reliability.checkpoint_files.CheckpointError: ')
 
 
 def fake_python(tmp_path):

@@ -11,8 +11,9 @@ import pytest
 import torch
 from PIL import Image
 
-from hssl.evaluation import dino_eval_pipeline, knn_accuracy, load_features, save_features
-from hssl.evaluation.features import interleave
+from hssl.evaluation import FEATURE_KEYS, dino_eval_pipeline, knn_accuracy, load_features, save_features
+from hssl.evaluation import feature_cache
+from hssl.evaluation.sharding import interleave
 from tests import DATA, REPO
 
 TINY = osp.join(DATA, 'tiny_digits_config.py')
@@ -128,7 +129,7 @@ def test_model_mode_caches_features(tool, tmp_path, data_root, monkeypatch, caps
     def no_extraction(*args, **kwargs):
         raise AssertionError('features were extracted again instead of read from the cache')
 
-    monkeypatch.setattr(tool, 'extract_dataset_features', no_extraction)
+    monkeypatch.setattr(feature_cache, 'extract_features', no_extraction)
     again = tool.main(argv[:3] + ['20'] + argv[5:])  # another k: the cache answers
     assert 'features from the cache' in capsys.readouterr().out
     assert again['top1'][20] == knn_accuracy(*feats.values(), ks=20, backend='torch')['top1'][20]
@@ -211,10 +212,90 @@ def test_an_unreadable_evaluation_image_is_an_error_naming_it(tool, tmp_path):
 
 
 def test_random_weights_are_cached_under_their_values():
-    from hssl.evaluation.features import state_dict_sha256
+    from hssl.evaluation.feature_cache import state_dict_sha256
     a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
     b.load_state_dict(a.state_dict())
     assert state_dict_sha256(a) == state_dict_sha256(b)
     with torch.no_grad():
         b.bias[0] += 1e-6  # other random weights (other code or seed): another cache entry
     assert state_dict_sha256(a) != state_dict_sha256(b)
+
+
+class _Points(torch.utils.data.Dataset):
+    """Sample i: input (i, 1), label i % 3, file 'i.png'."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def get_data_info(self, i):
+        return dict(img_path=f'{i}.png', gt_label=i % 3)
+
+    def __getitem__(self, i):
+        from mmpretrain.structures import DataSample
+        return dict(inputs=torch.tensor([float(i), 1.0]), data_samples=DataSample().set_gt_label(i % 3))
+
+
+class _Doubler(torch.nn.Module):
+    """Features: twice the inputs."""
+
+    def data_preprocessor(self, data, training):
+        return data
+
+    def extract_feat(self, inputs, use_teacher=True):
+        return 2 * inputs
+
+
+def test_cache_key_of_earlier_versions_is_kept():
+    """The key names the cache files: files written by earlier versions are still found
+    (the value is what the version before the feature API's move computed)."""
+    from hssl.evaluation import feature_cache_key
+    key = feature_cache_key('ab' * 32, [_Points(2), _Points(1)],
+                            [[dict(type='ImageFolder')], dict(type='DINO'), 'teacher'])
+    assert key == '12efed0ce8d406163198721008267794'
+
+
+def test_train_test_features_reads_the_cache_and_redoes_a_bad_one(tmp_path):
+    from hssl.evaluation import train_test_features
+    datasets = [_Points(7), _Points(4)]
+    lines = []
+
+    def run(model):
+        return train_test_features(model, datasets, weights='w', key_extra=['x'],
+                                   cache_dir=str(tmp_path), num_workers=0, log=lines.append)
+
+    def unused():
+        raise AssertionError('the model was built although the cache holds the features')
+
+    first = run(_Doubler)
+    assert first['train_files'] == [f'{i}.png' for i in range(7)]
+    np.testing.assert_array_equal(first['train_features'], [[2 * i, 2] for i in range(7)])
+    np.testing.assert_array_equal(first['test_labels'], np.arange(4) % 3)
+    [path] = [str(p) for p in tmp_path.iterdir()]
+    assert lines == [f'features cached at {path} (evaluate again with --features {path})']
+    again = run(unused)
+    assert lines[-1] == f'features from the cache: {path}'
+    for key in FEATURE_KEYS:
+        np.testing.assert_array_equal(again[key], first[key])
+
+    with open(path, 'r+b') as f:  # truncated: unreadable
+        f.truncate(100)
+    redone = run(_Doubler)
+    assert lines[-2].startswith(f'feature cache {path} is unreadable (')
+    assert lines[-2].endswith('); extracting the features again') and '\n' not in lines[-2]
+    assert lines[-1].startswith('features cached at')
+    np.testing.assert_array_equal(redone['train_features'], first['train_features'])
+
+    save_features(path, first['train_features'], first['train_labels'][::-1].copy(),
+                  first['test_features'], first['test_labels'])  # not these images' labels
+    run(_Doubler)
+    assert lines[-2] == (f'feature cache {path} does not match the data (the train labels differ '
+                         'from those of the images); extracting the features again')
+    save_features(path, first['train_features'][:5], first['train_labels'][:5],
+                  first['test_features'], first['test_labels'])
+    run(_Doubler)
+    assert 'does not match the data (5 train labels and 5 features for 7 images)' in lines[-2]
+    np.testing.assert_array_equal(load_features(path)['train_labels'], first['train_labels'])
+

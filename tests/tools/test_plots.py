@@ -23,7 +23,7 @@ def _load(path, name):
 
 def test_head_search_bar_chart_title_fits_the_figure_at_three_heads():
     search_heads = _load('tools/search_heads.py', 'search_heads_tool')
-    title = ('dino_vitp8_convnext_digits: discrepancy per auxiliary head (1 ep, 143 images)')
+    title = ('dino_vitmini8_convnext_12e_digits: discrepancy per auxiliary head (1 ep, 143 images)')
     for heads in (['convnext', 'resmlp', 'vit'], ['a'], list('abcdef')):
         fig = search_heads.bar_chart_figure([(h, 0.1 * i) for i, h in enumerate(heads)], title)
         renderer = fig.canvas.get_renderer()

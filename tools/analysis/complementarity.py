@@ -33,8 +33,8 @@ from mmengine.config import Config
 from hssl.utils.cli import (ArgumentParser, error_message, existing_dir, existing_file, fail,
                             non_negative_int, positive_float, positive_int, run)
 import hssl  # noqa: F401
-from hssl.apis import build_loader, build_model, extract_features
-from hssl.evaluation import knn_dataset_cfgs
+from hssl.apis import build_model
+from hssl.evaluation import extract_features, knn_dataset_cfgs
 from hssl.evaluation.complementarity import (AuxiliaryHeadFeatures, complementarity,
                                              knn_top1_predictions)
 
@@ -86,11 +86,10 @@ def load_predictions(path: str):
 
 def features(model, cfg, path, args, desc):
     scope = cfg.get('default_scope', 'hssl')
-    loaders = [build_loader(ds, args.batch_size, args.num_workers, scope)
-               for ds in knn_dataset_cfgs(cfg, path, args.train_dir, args.val_dir)]
-    return [extract_features(model, loader, use_teacher=not args.student,
-                             desc=f'{desc} {split}') for loader, split in zip(loaders,
-                                                                               ('train', 'test'))]
+    return [extract_features(model, ds, args.batch_size, args.num_workers,
+                             use_teacher=not args.student, desc=f'{desc} {split}', scope=scope)
+            for ds, split in zip(knn_dataset_cfgs(cfg, path, args.train_dir, args.val_dir),
+                                 ('train', 'test'))]
 
 
 def predictions_from_models(args):

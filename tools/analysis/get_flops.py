@@ -15,8 +15,8 @@
 
 FLOPs are counted, not estimated, by ``torch.utils.flop_counter.FlopCounterMode`` on a
 copy of the model on the ``meta`` device (shapes only: any size, no memory), with
-grouped-convolution backward counted right (``hssl.apis.benchmark``, shared with
-``tools/benchmarks/``). A multiply-add counts 2 FLOPs; matrix products, convolutions
+grouped-convolution backward counted right (``tools/benchmarks/harness.py``, shared
+with the benchmarks). A multiply-add counts 2 FLOPs; matrix products, convolutions
 and attention are counted, element-wise operations, normalisation and softmax are not.
 The optimizer step and the EMA update (element-wise) are not counted either.
 ``tools/analysis/head_cost.py`` compares the heads alone.
@@ -31,8 +31,10 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import hssl  # noqa: F401
 from hssl.apis import build_model
-from hssl.apis.benchmark import backbone_forward_flops, flop_counter, meta_step_flops, total_loss
 from hssl.apis.views import per_view, views_of_array
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'benchmarks'))
+from harness import backbone_forward_flops, flop_counter, meta_step_flops, total_loss  # noqa: E402
 
 
 def parse_args(argv=None):

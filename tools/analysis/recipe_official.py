@@ -276,19 +276,19 @@ OFFICIAL = {
 # config -> (recipe id, GPUs the config is written for)
 RECIPES = {
     'configs/dino/dino_vits16_100e_in1k.py': ('dino_vits16', 8),
-    'configs/hssl/dino_vits_convnext.py': ('dino_vits16_hssl', 8),
+    'configs/hssl/dino_vits16_convnext_100e_in1k.py': ('dino_vits16_hssl', 8),
     'configs/ibot/ibot_vits16_100e_in1k.py': ('ibot_vits16', 8),
-    'configs/hssl/ibot_vits_convnext.py': ('ibot_vits16_hssl', 8),
+    'configs/hssl/ibot_vits16_convnext_100e_in1k.py': ('ibot_vits16_hssl', 8),
     'configs/ibot/ibot_vitb16_100e_in1k.py': ('ibot_vitb16', 8),
-    'configs/hssl/ibot_vitb_convnext.py': ('ibot_vitb16_hssl', 8),
+    'configs/hssl/ibot_vitb16_convnext_100e_in1k.py': ('ibot_vitb16_hssl', 8),
     'configs/mocov3/mocov3_vits16_100e_in1k.py': ('mocov3_vits16', 8),
-    'configs/hssl/mocov3_vits_convnext.py': ('mocov3_vits16_hssl', 8),
+    'configs/hssl/mocov3_vits16_convnext_100e_in1k.py': ('mocov3_vits16_hssl', 8),
     'configs/mae/mae_vits16_400e_in1k.py': ('mae_vits16', 8),
-    'configs/hssl/mae_vits_convnext.py': ('mae_vits16_hssl', 8),
+    'configs/hssl/mae_vits16_convnext_400e_in1k.py': ('mae_vits16_hssl', 8),
 }
 
 # the paper's head analyses: compared with one recipe above, except in the head
-ABLATIONS_OF = 'configs/hssl/dino_vits_convnext.py'
+ABLATIONS_OF = 'configs/hssl/dino_vits16_convnext_100e_in1k.py'
 ABLATIONS = 'configs/hssl/ablations'
 
 # experiment configs that the tables above do not compare (docs/paper_tables.md says what
@@ -298,22 +298,26 @@ VARIANTS = {
     'configs/dino/dino_resnet50_100e_in1k.py':
         'DINO on ResNet-50 (Tab. I): the DINO ViT-S/16 recipe with the optimisation of DINO\'s '
         'README ResNet-50 command (SGD, lr 0.03, weight decay 1e-4, crops (0.14, 1) / (0.05, 0.14))',
-    **{f'configs/hssl/resnet50/dino_resnet50_{h}.py':
+    **{f'configs/hssl/resnet50/dino_resnet50_{h}_100e_in1k.py':
        f'the ResNet-50 recipe + a {h} head behind a 1x1 conv to 512 channels (Tab. I)'
        for h in ('convnext', 'poolformer', 'resmlp', 'resnet', 'swin', 'vit')},
-    'configs/hssl/design/dino_vits_convnext_homogeneous.py':
+    'configs/hssl/design/dino_vits16_convnext-d1-homogeneous_100e_in1k.py':
         'depth-1 ConvNeXt ablation, supervision A->A + B->B (Tab. XIV)',
-    'configs/hssl/design/dino_vits_convnext_head_only.py':
+    'configs/hssl/design/dino_vits16_convnext-d1-head-only_100e_in1k.py':
         'depth-1 ConvNeXt ablation, supervision A->A (Tab. XIV)',
-    'configs/hssl/design/dino_vits_convnext_token_mixer.py':
+    'configs/hssl/design/dino_vits16_convnext-d1-token-mixer_100e_in1k.py':
         'depth-1 ConvNeXt ablation, token mixer only (Tab. XV)',
-    'configs/hssl/design/dino_vits_convnext_mlp.py':
+    'configs/hssl/design/dino_vits16_convnext-d1-mlp_100e_in1k.py':
         'depth-1 ConvNeXt ablation, MLP only (Tab. XV)',
-    'configs/hssl/design/dino_vits_convnext_shared_projector.py':
+    'configs/hssl/design/dino_vits16_convnext-d1-shared-projector_100e_in1k.py':
         'depth-1 ConvNeXt ablation, one projector shared by base and head (Tab. XVI)',
-    'configs/hssl/design/dino_vits_parallel_convnext_tiny.py':
+    'configs/hssl/design/dino_vits16_parallel-convnext-tiny_100e_in1k.py':
         'the DINO ViT-S/16 recipe + a whole ConvNeXt-T beside it on the images (Tab. XVII)',
-    'configs/hssl/ibot_vitb_convnext_device_aug.py':
+    'configs/hssl/ibot_vitb_convnext.py':
+        'an alias of configs/hssl/ibot_vitb16_convnext_100e_in1k.py (the main recipe, compared '
+        'above): one _base_ line kept for the command tools/dist_train.sh '
+        'configs/hssl/ibot_vitb_convnext.py 8',
+    'configs/hssl/ibot_vitb16_convnext_deviceaug-100e_in1k.py':
         'the main recipe (iBOT + HSSL ViT-B/16) with the colour augmentation on the GPU: '
         'the same hyper-parameters, the same augmentation distribution '
         '(docs/user_guides/data.md)',
@@ -321,14 +325,14 @@ VARIANTS = {
 
 # small CPU / CIFAR recipes: no official counterpart
 SCALED_DOWN = [
-    'configs/dino/dino_vitp8_digits.py',
-    'configs/hssl/dino_vitp8_convnext_digits.py',
-    'configs/ibot/ibot_vitt4_cifar10.py',
-    'configs/hssl/ibot_vitt4_convnext_cifar10.py',
-    'configs/mocov3/mocov3_vitt4_cifar10.py',
-    'configs/hssl/mocov3_vitt4_convnext_cifar10.py',
-    'configs/mae/mae_vitt4_cifar10.py',
-    'configs/hssl/mae_vitt4_convnext_cifar10.py',
+    'configs/dino/dino_vitmini8_12e_digits.py',
+    'configs/hssl/dino_vitmini8_convnext_12e_digits.py',
+    'configs/ibot/ibot_vitt4_100e_cifar10.py',
+    'configs/hssl/ibot_vitt4_convnext_100e_cifar10.py',
+    'configs/mocov3/mocov3_vitt4_100e_cifar10.py',
+    'configs/hssl/mocov3_vitt4_convnext_100e_cifar10.py',
+    'configs/mae/mae_vitt4_400e_cifar10.py',
+    'configs/hssl/mae_vitt4_convnext_400e_cifar10.py',
 ]
 
 # Why hssl differs on purpose.

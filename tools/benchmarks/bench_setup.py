@@ -16,7 +16,7 @@ from mmengine.config import Config
 # hssl.utils.cli first: it quiets an import warning of mmcv
 from hssl.utils.cli import ArgumentParser, non_negative_int, positive_int
 from hssl.apis import build_model
-from hssl.apis.benchmark import PRECISIONS, synthetic_batch
+from harness import PRECISIONS, synthetic_batch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METHODS = ('dino', 'ibot')

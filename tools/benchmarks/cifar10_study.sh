@@ -33,7 +33,7 @@
 #   --no-baseline              train and evaluate the HSSL run only
 #   --runs "base hssl dts"     the runs to make (default "base hssl"); dts =
 #                              deep-to-shallow supervision, the Tab. XIX
-#                              comparison (configs/dts/ibot_vitt4_dts_cifar10.py)
+#                              comparison (configs/dts/ibot-dts_vitt4_100e_cifar10.py)
 # Output: DIR/<run>/epoch_*.pth, DIR/knn/<run>_epoch<E>.json,
 # DIR/knn_curve.md and DIR/knn_curve.png (tools/benchmarks/knn_curve.py), titled
 # with $DATA_NAME (default: DATA_DIR), e.g. DATA_NAME="CIFAR-10 (JPEG q75)".
@@ -111,9 +111,9 @@ SCHEDULE=(train_cfg.max_epochs=$EPOCHS
   train_dataloader.dataset.pipeline.1.local_crops_number=$LOCAL
   default_hooks.checkpoint.interval=1 default_hooks.checkpoint.max_keep_ckpts=-1
   default_hooks.logger.interval=10)
-declare -A CONFIG=([base]=configs/ibot/ibot_vitt4_cifar10.py
-                   [hssl]=configs/hssl/ibot_vitt4_convnext_cifar10.py
-                   [dts]=configs/dts/ibot_vitt4_dts_cifar10.py)
+declare -A CONFIG=([base]=configs/ibot/ibot_vitt4_100e_cifar10.py
+                   [hssl]=configs/hssl/ibot_vitt4_convnext_100e_cifar10.py
+                   [dts]=configs/dts/ibot-dts_vitt4_100e_cifar10.py)
 
 extra_cfg() {  # RUN -> EXTRA: the run's own --cfg-options (--hssl-cfg), for training and k-NN
   EXTRA=()

@@ -8,7 +8,7 @@ device-augmentation path's CPU part, side by side on the same images.
     python tools/benchmarks/data_throughput.py configs/ibot/ibot_vitb16_100e_in1k.py \
         --generate 32 --size 1600x1200
     # the CIFAR-10 pipeline on the real images
-    python tools/benchmarks/data_throughput.py configs/ibot/ibot_vitt4_cifar10.py \
+    python tools/benchmarks/data_throughput.py configs/ibot/ibot_vitt4_100e_cifar10.py \
         --images ~/.cache/hssl-data/cifar10/train --limit 500
 
 Runs, in one process with one thread (as one data-loader worker), sample by

@@ -14,7 +14,7 @@ Steps (each a row of the table; a failing step is reported and the others run):
    time per batch of 64 (data_throughput.py);
 4. k-NN: the torch backend on the GPU, 1.28 M x 768 training features,
    50,000 queries, k = 200 (knn_speed.py);
-5. training: 300 bf16 iterations of configs/hssl/ibot_vitt4_convnext_cifar10.py
+5. training: 300 bf16 iterations of configs/hssl/ibot_vitt4_convnext_100e_cifar10.py
    on CIFAR-10 (JPEG q75) from ``--cifar`` (a class-folder tree, or the
    ``cifar10-jpeg.tar.gz`` archive), or on generated images if none is given:
    the loss must be finite and fall (mean of the last 10% of the iterations
@@ -71,7 +71,7 @@ def step_overhead(smoke):
 
 def step_data(smoke):
     if smoke:
-        argv = [osp.join(REPO, 'configs/ibot/ibot_vitt4_cifar10.py'), '--generate', '3',
+        argv = [osp.join(REPO, 'configs/ibot/ibot_vitt4_100e_cifar10.py'), '--generate', '3',
                 '--size', '64x48', '--warmup', '1', '--batch', '2', '--colour-device', 'cpu']
     else:
         argv = [osp.join(REPO, 'configs/ibot/ibot_vitb16_100e_in1k.py'), '--generate', '40',
@@ -122,7 +122,7 @@ def step_train(smoke, cifar, iters=None, batch=None):
             root, what = cifar_root(cifar, tmp)
         else:
             root, what = synthetic_root(tmp, 64 if smoke else 2048)
-        cfg = Config.fromfile(osp.join(REPO, 'configs/hssl/ibot_vitt4_convnext_cifar10.py'))
+        cfg = Config.fromfile(osp.join(REPO, 'configs/hssl/ibot_vitt4_convnext_100e_cifar10.py'))
         cfg.train_dataloader.dataset.data_root = osp.join(root, 'train')
         workers = 0 if smoke else min(12, os.cpu_count() or 1)
         cfg.train_dataloader.update(batch_size=batch, num_workers=workers,

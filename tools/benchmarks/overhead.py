@@ -10,7 +10,7 @@ student forward, backward, clipped AdamW (fused where torch has the kernel, CPU
 included; ``--foreach`` for the foreach one), foreach EMA update) in turns, step by step,
 on the same synthetic multi-crop batch, so both see the same machine load;
 the first ``--warmup`` rounds are dropped and medians are reported. Peak
-memory per model: see :mod:`hssl.apis.benchmark` (static + step peak; CUDA
+memory per model: see `tools/benchmarks/harness.py` (static + step peak; CUDA
 allocator stats on a GPU, the profiler's allocator events on the CPU).
 The last line reads ``overhead: time x1.07 memory x1.05``.
 
@@ -37,7 +37,7 @@ import torch
 # hssl.utils.cli first: it quiets an import warning of mmcv
 from hssl.utils.cli import ArgumentParser, non_negative_int, positive_int, run
 from bench_setup import add_arguments, build, setup_threads, views
-from hssl.apis.benchmark import (TrainStep, interleaved_timings, meta_step_flops, step_peak_bytes,
+from harness import (TrainStep, interleaved_timings, meta_step_flops, step_peak_bytes,
                                  summary)
 
 

@@ -11,7 +11,7 @@ A step is the full training step (teacher forward on the globals, student
 forward and backward on all crops, clipped AdamW, EMA update). FLOPs per image
 are counted, not assumed: ``FlopCounterMode`` over one step (attention
 included; grouped-conv backward counted right, see
-:func:`hssl.apis.benchmark.conv_backward_flop`), on a copy of the model on
+``harness.conv_backward_flop``), on a copy of the model on
 the ``meta`` device.
 Reference figures of the issue are printed next to the measured ones.
 ``--head none`` measures the baseline.
@@ -21,7 +21,7 @@ import torch
 # hssl.utils.cli first: it quiets an import warning of mmcv
 from hssl.utils.cli import ArgumentParser, non_negative_int, positive_float, positive_int, run
 from bench_setup import add_arguments, build, setup_threads, views
-from hssl.apis.benchmark import (TrainStep, backbone_forward_flops, interleaved_timings,
+from harness import (TrainStep, backbone_forward_flops, interleaved_timings,
                                  meta_step_flops, summary)
 
 # the issue's arithmetic (ViT-B/16, 2 x 224 + 10 x 96, attention included)

@@ -21,7 +21,7 @@ import os.path as osp
 
 import torch
 
-from hssl.utils import safe_load
+from hssl.reliability import safe_load
 from hssl.utils.cli import ArgumentParser, existing_file, run
 from hssl.utils.model_converters import (backbone_state_dict, timm_model_name, to_mmdet,
                                          to_mmpretrain, to_mmseg, to_timm, vit_sizes)

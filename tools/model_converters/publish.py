@@ -13,8 +13,8 @@ import os.path as osp
 
 import torch
 
-from hssl.evaluation.features import sha256_file
-from hssl.utils import safe_load
+from hssl.evaluation.feature_cache import sha256_file
+from hssl.reliability import safe_load
 from hssl.utils.cli import ArgumentParser, existing_file, run
 
 KEEP = ('state_dict', 'meta')

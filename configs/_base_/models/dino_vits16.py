@@ -19,5 +19,5 @@ model = dict(
             norm_last_layer=True),
         # with an auxiliary head: one last layer for both projectors (the HSSL code)
         share_last_layer=True),
-    # HSSL configs add network.auxiliary (e.g. configs/hssl/dino_vits_convnext.py).
+    # HSSL configs add network.auxiliary (e.g. configs/hssl/dino_vits16_convnext_100e_in1k.py).
     loss=dict(type='DINOLoss', out_channels=out_channels, student_temp=0.1, center_momentum=0.9))

@@ -30,7 +30,7 @@ model = dict(
             # (set patch_loss.out_channels to match)
             patch_out_channels=None),
         share_last_layer=True),
-    # HSSL configs add network.auxiliary (e.g. configs/hssl/ibot_vits_convnext.py).
+    # HSSL configs add network.auxiliary (e.g. configs/hssl/ibot_vits16_convnext_100e_in1k.py).
     loss=dict(type='DINOLoss', out_channels=out_channels, student_temp=0.1, center_momentum=0.9),
     patch_loss=dict(type='MaskedPatchLoss', out_channels=out_channels, student_temp=0.1,
                     center_momentum=0.9))

@@ -1,7 +1,7 @@
 # MAE with a ViT-S/16 base model, no auxiliary head (the baseline): 75 % of
 # the patches masked at random, MAE's decoder (512 wide, 8 blocks, 16 heads),
 # per-patch normalised pixel targets (norm_pix), L2 over the masked patches.
-# With an auxiliary head (configs/hssl/mae_vits_convnext.py) the head
+# With an auxiliary head (configs/hssl/mae_vits16_convnext_400e_in1k.py) the head
 # reconstructs pixels through aux_decoder (default: a copy of decoder) and the
 # base model reconstructs the head's tokens through decoder; aux_input says
 # what the head sees at masked positions ('mask_token' or 'zeros').

@@ -18,7 +18,7 @@ model = dict(
                                 feedforward_channels=1536)),
         projector=dict(type='MoCoV3MLP', hid_channels=4096, out_channels=256, num_layers=3,
                        with_last_bn=True, with_last_bn_affine=False, norm_cfg=norm_cfg)),
-    # HSSL configs add network.auxiliary (e.g. configs/hssl/mocov3_vits_convnext.py).
+    # HSSL configs add network.auxiliary (e.g. configs/hssl/mocov3_vits16_convnext_100e_in1k.py).
     # moco/builder.py _build_mlp(2, 256, 4096, 256): ends with an affine-free BN, as the projector
     predictor=dict(type='MoCoV3MLP', hid_channels=4096, out_channels=256, num_layers=2,
                    with_last_bn=True, with_last_bn_affine=False, norm_cfg=norm_cfg),

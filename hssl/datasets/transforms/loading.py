@@ -14,10 +14,8 @@ import os.path as osp
 from mmcv.transforms import LoadImageFromFile
 
 from hssl.registry import TRANSFORMS
-
-
-class ImageLoadError(OSError):
-    """An image file exists but could not be read or decoded."""
+# the error that training skips (hssl.reliability.bad_samples); evaluation stops on it
+from hssl.reliability.bad_samples import ImageLoadError
 
 
 @TRANSFORMS.register_module()

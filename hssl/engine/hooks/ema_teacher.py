@@ -20,7 +20,7 @@ from mmengine.model import ExponentialMovingAverage
 from torch import nn
 
 from hssl.registry import HOOKS
-from .nonfinite import step_skipped
+from hssl.reliability.nonfinite_loss import step_skipped
 from .utils import unwrap
 
 

@@ -25,9 +25,8 @@ import math
 from typing import Sequence, Union
 
 from mmengine.hooks import Hook
-from mmengine.registry import DefaultScope
 
-from hssl.evaluation import build_eval_dataset, extract_dataset_features, knn_accuracy
+from hssl.evaluation import build_eval_dataset, extract_features, knn_accuracy
 from hssl.registry import HOOKS
 from .utils import unwrap
 
@@ -65,9 +64,9 @@ class KNNEvalHook(Hook):
 
     def before_train(self, runner):
         # Built up front: a wrong folder fails before the first epoch, not after it.
-        with DefaultScope.overwrite_default_scope(runner.cfg.get('default_scope', 'hssl')):
-            self.datasets = {name: build_eval_dataset(cfg)
-                             for name, cfg in self.dataset_cfgs.items()}
+        scope = runner.cfg.get('default_scope', 'hssl')
+        self.datasets = {name: build_eval_dataset(cfg, scope)
+                         for name, cfg in self.dataset_cfgs.items()}
 
     def after_train_epoch(self, runner):
         if self.every_n_epochs(runner, self.interval) or self.is_last_train_epoch(runner):
@@ -75,8 +74,8 @@ class KNNEvalHook(Hook):
 
     def evaluate(self, runner):
         model = unwrap(runner.model)
-        feats = {name: extract_dataset_features(model, ds, self.batch_size, self.num_workers,
-                                                self.use_teacher, desc=f'k-NN {name} features')
+        feats = {name: extract_features(model, ds, self.batch_size, self.num_workers,
+                                        self.use_teacher, desc=f'k-NN {name} features')
                  for name, ds in self.datasets.items()}
         if runner.rank != 0:  # rank 0 gathered every shard
             return None

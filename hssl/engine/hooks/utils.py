@@ -1,6 +1,3 @@
-from mmengine.model import is_model_wrapper
-
-
-def unwrap(model):
-    """The algorithm inside a DDP / FSDP wrapper."""
-    return model.module if is_model_wrapper(model) else model
+# unwrap lives in hssl.utils so that hooks outside hssl.engine (hssl.reliability's)
+# use it without importing the engine package.
+from hssl.utils.model_wrapper import unwrap  # noqa: F401

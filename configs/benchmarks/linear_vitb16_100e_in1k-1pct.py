@@ -1,0 +1,5 @@
+# Tab. X, semi-supervised: linear probing of ViT-B/16 trained on 1% of the ImageNet-1k labels (a
+# seeded, class-balanced subset: each class keeps 1% of its images; hssl.evaluation.label_fraction),
+# evaluated on the full validation set. The rest is linear_vitb16_100e_in1k.py.
+_base_ = './linear_vitb16_100e_in1k.py'
+train_dataloader = dict(dataset=dict(label_fraction=0.01, label_seed=0))

@@ -1,5 +1,0 @@
-# DINO + DTS + HSSL (depth-3 ConvNeXt head): with an auxiliary head the final
-# base output learns the teacher's AUXILIARY output (Eq. 1), and so do the
-# intermediate layers (their target is always the last layer's target).
-_base_ = './dino_vits16_dts.py'
-model = dict(network=dict(auxiliary=dict(type='ConvNeXtHead', depth=3, first_shortcut=False)))

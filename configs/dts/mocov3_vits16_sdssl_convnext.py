@@ -1,4 +1,0 @@
-# MoCo v3 + SDSSL + HSSL: keys from the momentum encoder's auxiliary head for
-# the final base and auxiliary queries (Eq. 11) and for every intermediate layer.
-_base_ = './mocov3_vits16_sdssl.py'
-model = dict(network=dict(auxiliary=dict(type='ConvNeXtHead', depth=3, first_shortcut=False)))

@@ -1,3 +1,0 @@
-# Fig. 5: ConvNeXt auxiliary head of depth 3 (first shortcut removed) on ViT-S/16.
-_base_ = '../../dino/dino_vits16_100e_in1k.py'
-model = dict(network=dict(auxiliary=dict(type='ConvNeXtHead', depth=3, first_shortcut=False)))

@@ -1,4 +1,0 @@
-# The same views with ONE predictor shared by all view types (plain multi-crop
-# MoCo v3): the ablation against per-view-type predictors.
-_base_ = './mocov3_vits16_multitask.py'
-model = dict(separate_predictors=False)
