@@ -9,9 +9,9 @@ official rule.
 import os.path as osp
 import sys
 
-from conftest import REPO
+from tests import REPO
 
-sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))  # as tests/test_recipe_table.py
+sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))  # as tests/configs/test_recipe_table.py
 import recipe_official as ro  # noqa: E402
 
 # rows whose official value the recipe does not use, on purpose (see ro.EXPLAIN): hssl's

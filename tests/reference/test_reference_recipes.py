@@ -16,12 +16,12 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
-import official
-from conftest import REPO
 from hssl.engine.hooks import EMATeacherHook, FreezeLastLayerHook, TeacherTempHook
 from hssl.engine.runner import HSSLRunner
 from hssl.registry import MODELS, PARAM_SCHEDULERS
-from recipes import RECIPES
+from tests import REPO
+from tests.reference import official
+from tests.reference.recipes import RECIPES
 
 EPOCH_LENGTH = 3  # iterations per epoch in the schedule checks
 TINY = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)

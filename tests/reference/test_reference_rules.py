@@ -7,10 +7,10 @@ import torch
 from mmengine.optim import OptimWrapper as MMEngineOptimWrapper
 from torch import nn
 
-import official
 from hssl.engine.hooks import EMATeacherHook, TeacherTempHook
 from hssl.engine.optim_wrapper import OptimWrapper
 from hssl.engine.schedulers import WarmupCosineLR, WarmupCosineParamScheduler
+from tests.reference import official
 
 
 def _params_with_grads(seed=0, scales=(0.01, 0.5, 2.0, 40.0)):

@@ -10,7 +10,7 @@ crops ``(number, size, (min scale, max scale))``, teacher temperatures
 
 ``EXPLAIN[recipe][key]`` says why hssl's value differs from the official one on
 purpose, ``OPEN[recipe][key]`` marks a difference that is not intended (open
-work); the ``*_ALL`` forms apply to every recipe. tests/test_recipe_table.py
+work); the ``*_ALL`` forms apply to every recipe. tests/configs/test_recipe_table.py
 requires a note for every difference and none for a row that agrees.
 """
 

@@ -156,7 +156,7 @@ hssl config. The hssl column is read from the resolved config (inheritance
 applied; a setting the config leaves out shows the default of the class it
 builds), so this page changes when a config changes:
 `python tools/analysis/recipe_table.py --write docs/user_guides/recipes.md`
-rewrites it and `tests/test_recipe_table.py` fails while it is out of date.
+rewrites it and `tests/configs/test_recipe_table.py` fails while it is out of date.
 
 A row marked **{FLAG}** differs from the official value; the list under the
 table says why. Rows marked "Not intentional" are open work (issue 12).
