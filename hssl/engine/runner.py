@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 import torch
 from mmengine.device import get_device
-from mmengine.model import MMDistributedDataParallel, is_model_wrapper
+from mmengine.model import MMDistributedDataParallel
 from torch import distributed as dist
 from mmengine.runner import Runner
 from mmengine.dist import master_only
@@ -31,6 +31,7 @@ from hssl.reliability.model_mismatch import describe_mismatch
 from hssl.reliability.resume_checks import (check_resumable, find_resumable_checkpoint,
                                             nothing_to_resume)
 from hssl.utils.console import quiet_console
+from hssl.utils.model_wrapper import unwrap
 from .config_check import check_config
 
 # local files that mmengine loads (e.g. init_cfg=dict(type='Pretrained')) are checked first
@@ -66,7 +67,7 @@ class HSSLRunner(Runner):
         if self._resume and not self._has_loaded:
             check_resumable(checkpoint, filename)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = self.model.module if is_model_wrapper(self.model) else self.model
+        model = unwrap(self.model)
         state_dict = checkpoint.get('state_dict', checkpoint)
         if strict:
             problem = describe_mismatch(model, state_dict, filename)

@@ -14,9 +14,10 @@ from typing import Callable, Dict, Iterable, Optional, Sequence, Union
 
 import numpy as np
 import torch
+from mmengine.dist import get_dist_info
 
 from .features import extract_features
-from .sharding import broadcast, dist_info
+from .sharding import broadcast
 
 __all__ = ['FEATURE_KEYS', 'feature_cache_key', 'load_features', 'sample_list', 'save_features',
            'sha256_file', 'state_dict_sha256', 'train_test_features']
@@ -167,7 +168,7 @@ def train_test_features(model: Union[torch.nn.Module, Callable[[], torch.nn.Modu
     and the same labels as the data sets' images; otherwise one line through
     ``log`` says why, and the features are extracted and written again.
     """
-    rank, _ = dist_info()
+    rank, _ = get_dist_info()
     samples = [sample_list(ds) for ds in datasets]
     build = model if callable(model) and not isinstance(model, torch.nn.Module) else None
     model = None if build else model

@@ -12,11 +12,12 @@ from typing import List, Optional, Tuple
 import numpy as np
 import torch
 from mmengine.dataset import default_collate
+from mmengine.dist import get_dist_info
 from mmengine.registry import DefaultScope
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from .sharding import dist_info, gather_shards, shard
+from .sharding import gather_shards, shard
 
 __all__ = ['build_eval_dataset', 'dino_eval_pipeline', 'extract_features', 'knn_dataset_cfgs']
 
@@ -93,7 +94,7 @@ def extract_features(model, dataset, batch_size: int = 128, num_workers: int = 2
     extracts the samples ``rank::world_size`` and rank 0 gathers them; rank 0
     gets the result and the other ranks None. Every rank must call this.
     """
-    rank, _ = dist_info()
+    rank, _ = get_dist_info()
     part_of = shard(build_eval_dataset(dataset, scope))
     loader = DataLoader(part_of, batch_size=batch_size, num_workers=num_workers, shuffle=False,
                         collate_fn=default_collate)

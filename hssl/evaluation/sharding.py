@@ -11,19 +11,13 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+from mmengine.dist import get_dist_info
 from torch import distributed as dist
 from torch.utils.data import Dataset, Subset
 
-__all__ = ['broadcast', 'dist_info', 'gather_shards', 'interleave', 'shard', 'torchrun_group']
+__all__ = ['broadcast', 'gather_shards', 'interleave', 'shard', 'torchrun_group']
 
 Part = Tuple[torch.Tensor, np.ndarray]  # (features (n, D), labels (n,))
-
-
-def dist_info() -> Tuple[int, int]:
-    """``(rank, world_size)``; ``(0, 1)`` outside a process group."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
 
 
 @contextmanager
@@ -38,7 +32,7 @@ def torchrun_group():
         dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
         joined = True
     try:
-        yield dist_info()[0]
+        yield get_dist_info()[0]
     finally:
         if joined and dist.is_initialized():
             dist.destroy_process_group()
@@ -46,7 +40,7 @@ def torchrun_group():
 
 def broadcast(value):
     """Rank 0's ``value`` on every rank (``value`` itself outside a process group)."""
-    if dist_info()[1] == 1:
+    if get_dist_info()[1] == 1:
         return value
     box = [value if dist.get_rank() == 0 else None]
     dist.broadcast_object_list(box, src=0)
@@ -55,7 +49,7 @@ def broadcast(value):
 
 def shard(dataset: Dataset) -> Dataset:
     """This rank's samples ``rank::world`` of ``dataset``."""
-    rank, world = dist_info()
+    rank, world = get_dist_info()
     return dataset if world == 1 else Subset(dataset, range(rank, len(dataset), world))
 
 
@@ -74,7 +68,7 @@ def interleave(parts: Sequence[Part]) -> Part:
 def gather_shards(part: Part) -> Optional[Part]:
     """Every rank's ``part`` (of :func:`shard`) in data set order on rank 0;
     None on the other ranks. Every rank must call it."""
-    rank, world = dist_info()
+    rank, world = get_dist_info()
     if world == 1:
         return part
     parts = [None] * world if rank == 0 else None

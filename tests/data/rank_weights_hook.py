@@ -6,7 +6,7 @@ import torch
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 
-from hssl.engine.hooks.utils import unwrap
+from hssl.utils.model_wrapper import unwrap
 from hssl.registry import HOOKS
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 import hssl.reliability.bad_samples as bad_samples_module
 from hssl.apis import build_model, build_runner
 from hssl.datasets import ImageFolder
-from hssl.engine.hooks.utils import unwrap
+from hssl.utils.model_wrapper import unwrap
 from hssl.reliability import resume_checks
 from hssl.reliability.checkpoint_files import safe_load
 from hssl.reliability.resume_checks import find_resumable_checkpoint

@@ -21,7 +21,7 @@ from mmengine.hooks import Hook
 
 from hssl.evaluation.discrepancy import compute_discrepancy
 from hssl.registry import HOOKS
-from .utils import unwrap
+from hssl.utils.model_wrapper import unwrap
 
 
 @HOOKS.register_module()

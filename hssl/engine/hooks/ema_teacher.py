@@ -21,7 +21,7 @@ from torch import nn
 
 from hssl.registry import HOOKS
 from hssl.reliability.nonfinite_loss import step_skipped
-from .utils import unwrap
+from hssl.utils.model_wrapper import unwrap
 
 
 def _pairs(teacher: ExponentialMovingAverage, student: nn.Module):

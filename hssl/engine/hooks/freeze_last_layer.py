@@ -11,7 +11,7 @@ with DDP, AMP and gradient accumulation alike.
 from mmengine.hooks import Hook
 
 from hssl.registry import HOOKS
-from .utils import unwrap
+from hssl.utils.model_wrapper import unwrap
 
 
 @HOOKS.register_module()

@@ -28,7 +28,7 @@ from mmengine.hooks import Hook
 
 from hssl.evaluation import build_eval_dataset, extract_features, knn_accuracy
 from hssl.registry import HOOKS
-from .utils import unwrap
+from hssl.utils.model_wrapper import unwrap
 
 
 @HOOKS.register_module()

@@ -8,7 +8,7 @@ epoch: nothing to save for resuming.
 from mmengine.hooks import Hook
 
 from hssl.registry import HOOKS
-from .utils import unwrap
+from hssl.utils.model_wrapper import unwrap
 
 
 @HOOKS.register_module()

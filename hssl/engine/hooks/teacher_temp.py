@@ -16,7 +16,7 @@ from mmengine.hooks import Hook
 
 from hssl.models.losses import MaskedPatchLoss
 from hssl.registry import HOOKS
-from .utils import unwrap
+from hssl.utils.model_wrapper import unwrap
 
 
 @HOOKS.register_module()
