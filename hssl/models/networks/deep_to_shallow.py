@@ -67,7 +67,7 @@ def network_options(intermediate: dict, backbone: dict, num_heads: int,
         raise ValueError(f'{where}: deep-to-shallow needs one of hssl\'s ViT base models (its '
                          f'blocks\' cls tokens); {backbone.get("type")!r} gives no number of '
                          'blocks (arch)')
-    options = dict(intermediate, num_blocks=depth)
+    options = dict(intermediate)
     options.setdefault('projector', projector)
     options['layers'] = check_layers(options.get('layers'), depth)
     return options
@@ -83,18 +83,16 @@ def previous_layout(state_dict, prefix, *args) -> None:
 
 
 class DeepToShallow(BaseModule):
-    """Args:
-        num_blocks: blocks of the base model (the last one is its output).
+    """Built by :class:`HeterogeneousNetwork` from :func:`network_options`. Args:
         in_channels: width of the base model's cls token.
         projector: projector config of every intermediate branch.
-        layers: block indices, 0-based (None: all but the last).
+        layers: block indices, 0-based, sorted and checked (:func:`check_layers`).
         weight: r, the total weight of the intermediate terms.
         ramp: ``'cosine'`` (SDSSL) or None (constant weight r).
     """
 
-    def __init__(self, num_blocks: int, in_channels: int, projector: Optional[dict],
-                 layers: Optional[Sequence[int]] = None, weight: float = 1.0,
-                 ramp: Optional[str] = 'cosine', init_cfg=None):
+    def __init__(self, in_channels: int, projector: Optional[dict], layers: Sequence[int],
+                 weight: float = 1.0, ramp: Optional[str] = 'cosine', init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         where = 'HeterogeneousNetwork: intermediate'
         if ramp not in RAMPS:
@@ -102,7 +100,7 @@ class DeepToShallow(BaseModule):
         if projector is None:
             raise ValueError(f'{where}: every intermediate layer needs its own projector; give '
                              'network.projector or intermediate.projector')
-        self.layers = check_layers(layers, num_blocks)
+        self.layers = list(layers)
         self.weight = float(weight)
         self.ramp = ramp
         self.projectors = ModuleDict({
