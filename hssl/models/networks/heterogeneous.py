@@ -209,7 +209,7 @@ class HeterogeneousNetwork(BaseModule):
     @property
     def targets(self) -> List[str]:
         """The teacher branches that the pairs learn from, each once, in order."""
-        return list(dict.fromkeys(p.target for p in self.pairs))
+        return self.loss_terms(self.pairs).targets
 
     def loss_terms(self, pairs: Optional[Sequence[Pair]] = None,
                    progress: Optional[Sequence[int]] = None,
